@@ -1,0 +1,8 @@
+#include "config.h"
+
+#include "chored/version.h"
+
+const char *chored_version(void)
+{
+	return PACKAGE_VERSION;
+}
