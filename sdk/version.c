@@ -1,4 +1,4 @@
-#include "config.h"
+#include "chored-build.h"
 
 #include "chored/version.h"
 

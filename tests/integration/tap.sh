@@ -1,0 +1,51 @@
+# TAP helpers for the integration scripts (sourced, not run).
+# Each script calls plan N (or plan_done at the end), then ok/not_ok/is/...
+tap_n=0
+tap_failed=0
+
+ok() { tap_n=$((tap_n + 1)); echo "ok $tap_n - $*"; }
+not_ok() { tap_n=$((tap_n + 1)); tap_failed=$((tap_failed + 1)); echo "not ok $tap_n - $*"; }
+diag() { printf '%s\n' "$@" | sed 's/^/# /'; }
+
+# is GOT WANT DESCRIPTION
+is() {
+	if [ "$1" = "$2" ]; then
+		ok "$3"
+	else
+		not_ok "$3"
+		diag "got:" "$1" "want:" "$2"
+	fi
+}
+
+# contains HAYSTACK NEEDLE DESCRIPTION
+contains() {
+	case "$1" in
+	*"$2"*) ok "$3" ;;
+	*) not_ok "$3"; diag "output:" "$1" "does not contain:" "$2" ;;
+	esac
+}
+
+# lacks HAYSTACK NEEDLE DESCRIPTION
+lacks() {
+	case "$1" in
+	*"$2"*) not_ok "$3"; diag "output unexpectedly contains:" "$2" ;;
+	*) ok "$3" ;;
+	esac
+}
+
+# run CMD...: sets $out (stdout), $err (stderr), $rc
+run() {
+	_tap_tmp=$(mktemp -d)
+	"$@" >"$_tap_tmp/out" 2>"$_tap_tmp/err"
+	rc=$?
+	out=$(cat "$_tap_tmp/out")
+	err=$(cat "$_tap_tmp/err")
+	rm -rf "$_tap_tmp"
+}
+
+plan_done() { echo "1..$tap_n"; [ "$tap_failed" -eq 0 ]; }
+
+: "${CHORECTL:?run through make check (CHORECTL is not set)}"
+: "${CHORED:?run through make check (CHORED is not set)}"
+# The conformance vectors live in ../shared beside the source tree (or CHORED_SHARED_DIR).
+shared_dir=${CHORED_SHARED_DIR:-${top_srcdir:-.}/../shared}
