@@ -2,9 +2,14 @@
 # chorectl explain: words, lint warnings, errors.
 . "$(dirname "$0")/tap.sh"
 
-run "$CHORECTL" explain '0 8 * * 1'
-is "$rc/$out" "0/at 08:00 on Monday (UTC)" "words for a weekly schedule"
-contains "$out" "(UTC)" "default zone is UTC"
+run "$CHORECTL" explain '0 8 * * MON'
+is "$rc/$out" "0/at 08:00 on Monday (UTC)" "words for a weekly schedule, no warning"
+run "$CHORECTL" explain '59 23 LW * *'
+is "$out" "at 23:59 on the last weekday of the month (UTC)" "words for LW"
+run "$CHORECTL" explain '*/15 * * * *'
+is "$out" "every 15 minutes (UTC)" "words for a step"
+run "$CHORECTL" explain '@reboot'
+is "$rc/$out" "0/when the daemon starts after a reboot" "words for @reboot"
 
 run "$CHORECTL" explain '0 21 * * SUN' --tz Europe/Paris
 is "$out" "at 21:00 on Sunday (Europe/Paris)" "zone shown"
