@@ -573,6 +573,9 @@ bool cron_next(const struct cron *c, const struct tz *z, int64_t after, int64_t 
 
 	struct tz_period p;
 	tz_period_at(z, from, &p);
+	/* No local time in [known_lo, known_l) matches and known_l does: a search starting in
+	 * that interval needs no work (the common case when a match lies past a period end). */
+	int64_t known_lo = INT64_MAX, known_l = INT64_MIN;
 	for (;;) {
 		int64_t start = p.start > from ? p.start : from;
 		int64_t lfrom = start + p.offset;
@@ -583,8 +586,14 @@ bool cron_next(const struct cron *c, const struct tz *z, int64_t after, int64_t 
 			        p.prev_offset; /* repeated wall times fired in the period before */
 		if (!c->wallclock && at_jump)
 			lfrom = p.start + p.prev_offset; /* skipped wall times fire at the jump */
-		if (!next_local(c, lfrom, &l))
-			return false;
+		if (lfrom >= known_lo && lfrom <= known_l) {
+			l = known_l;
+		} else {
+			if (!next_local(c, lfrom, &l))
+				return false;
+			known_lo = lfrom;
+			known_l = l;
+		}
 		if (!c->wallclock && at_jump && l < p.start + p.offset) {
 			*next = p.start;
 			return true;
