@@ -314,18 +314,20 @@ static int64_t year_of(int64_t t)
 	return c.year;
 }
 
-/* Appends the rule's changes for years y0..y1 that fall after `after`, in time order. */
-static bool expand_rule(struct table *t, const struct posix *r, int64_t y0, int64_t y1,
-                        int64_t after)
+/* Appends the rule's changes in (after, before), in time order. A year's changes can spill a
+ * week into its neighbours (day 365 at 167:00), so one year more is computed on each side. */
+static bool expand_rule(struct table *t, const struct posix *r, int64_t after, int64_t before)
 {
 	size_t first = t->n;
+	int64_t y0 = after == INT64_MIN ? year_of(before) - 410 : year_of(after) - 1;
+	int64_t y1 = year_of(before) + 1;
 	for (int64_t y = y0; y <= y1; y++) {
 		int64_t on =
 		    rule_day(&r->start, y) * CIVIL_SECS_PER_DAY + r->start.secs - r->std_off;
 		int64_t off = rule_day(&r->end, y) * CIVIL_SECS_PER_DAY + r->end.secs - r->dst_off;
-		if (on > after && !push(t, on, r->dst_off))
+		if (on > after && on < before && !push(t, on, r->dst_off))
 			return false;
-		if (off > after && !push(t, off, r->std_off))
+		if (off > after && off < before && !push(t, off, r->std_off))
 			return false;
 	}
 	/* Southern-hemisphere rules end DST before they start it within a year. */
@@ -391,13 +393,13 @@ struct counts {
 static uint64_t header(const struct tzif *f, size_t pos, int tsz, struct counts *c, char *ver,
                        const char **why)
 {
-	if (f->len - pos < HDR_LEN) {
-		*why = "truncated header";
+	const unsigned char *h = f->p + pos;
+	if (memcmp(h, "TZif", f->len - pos < 4 ? f->len - pos : 4) != 0) {
+		*why = "not a TZif file (bad magic)";
 		return 0;
 	}
-	const unsigned char *h = f->p + pos;
-	if (memcmp(h, "TZif", 4) != 0) {
-		*why = "not a TZif file (bad magic)";
+	if (f->len - pos < HDR_LEN) {
+		*why = "truncated header";
 		return 0;
 	}
 	*ver = (char)h[4];
@@ -527,7 +529,8 @@ static const char *decode(const struct tzif *f, struct table *t, int64_t *last, 
 		/* The cycle starts at the first change at least a year after the last transition,
 		 * so the whole cycle, and the year before it, follow the rule alone. */
 		int64_t y0 = c.time > 0 ? year_of(prev) + 2 : 1970;
-		if (!expand_rule(t, &rule, y0 - 3, y0 + 402, c.time > 0 ? prev : INT64_MIN))
+		int64_t before = civil_days_from(y0 + 402, 1, 1) * CIVIL_SECS_PER_DAY;
+		if (!expand_rule(t, &rule, c.time > 0 ? prev : INT64_MIN, before))
 			return "out of memory";
 	}
 	return NULL;
@@ -541,8 +544,15 @@ static const char *find_cycle(struct tz *z, int64_t last, bool has_last)
 	size_t i = find(z->at, z->n, lo);
 	if (z->at[i] < lo)
 		i++;
-	if (i >= z->n)
-		return NULL; /* the rule never changes the offset: the last stretch is forever */
+	if (i >= z->n) {
+		/* The rule never changes the offset, so its last stretch lasts forever; a zone
+		 * that is all rule has that offset at every instant. */
+		if (!has_last) {
+			z->off[0] = z->off[z->n - 1];
+			z->n = 1;
+		}
+		return NULL;
+	}
 	int64_t hi = z->at[i] + CIVIL_SECS_PER_400Y;
 	size_t j = find(z->at, z->n, hi);
 	if (z->at[j] != hi)
