@@ -580,12 +580,13 @@ bool cron_next(const struct cron *c, const struct tz *z, int64_t after, int64_t 
 		int64_t start = p.start > from ? p.start : from;
 		int64_t lfrom = start + p.offset;
 		bool at_jump = p.start > after && p.offset > p.prev_offset;
+		/* Fixed-time: wall times repeated after a fall-back already fired in the period
+		 * before; wall times skipped by a jump fire at the jump. */
 		if (!c->wallclock && p.prev_offset > p.offset && p.start != INT64_MIN &&
 		    p.start + p.prev_offset > lfrom)
-			lfrom = p.start +
-			        p.prev_offset; /* repeated wall times fired in the period before */
+			lfrom = p.start + p.prev_offset;
 		if (!c->wallclock && at_jump)
-			lfrom = p.start + p.prev_offset; /* skipped wall times fire at the jump */
+			lfrom = p.start + p.prev_offset;
 		if (lfrom >= known_lo && lfrom <= known_l) {
 			l = known_l;
 		} else {
