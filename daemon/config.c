@@ -914,7 +914,8 @@ static void fill_diag(struct cfg_loader *L, struct cfg_diag *diag)
 	diag->files = xrealloc(NULL, (L->n_files ? L->n_files : 1) * sizeof *diag->files);
 	for (size_t i = 0; i < L->n_files; i++)
 		diag->files[i] = xstrdup(L->files[i]);
-	qsort(L->errors, L->n_errors, sizeof *L->errors, error_order);
+	if (L->n_errors)
+		qsort(L->errors, L->n_errors, sizeof *L->errors, error_order);
 	diag->n_errors = L->n_errors;
 	diag->errors = L->n_errors ? xrealloc(NULL, L->n_errors * sizeof *diag->errors) : NULL;
 	for (size_t i = 0; i < L->n_errors; i++) {

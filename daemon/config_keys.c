@@ -384,6 +384,12 @@ void cfgk_daemon(struct cfg_loader *L, const struct cfgk_section *s, struct cfg_
 		} else if (strcmp(k, "history") == 0) {
 			get_uint(L, s, kv, 1, 1000000, &d->history);
 		} else if (strcmp(k, "display_timezone") == 0) {
+			if (!*v) { /* empty = unset, so a drop-in can clear it */
+				free(d->display_timezone);
+				d->display_timezone = NULL;
+				d->display_tz = NULL;
+				continue;
+			}
 			d->display_tz = get_zone(L, s, kv);
 			set_str(&d->display_timezone, v);
 		} else {
@@ -663,7 +669,10 @@ void cfgk_job(struct cfg_loader *L, const struct cfgk_section *s, const struct c
 		} else if (strcmp(k, "cpu_limit") == 0) {
 			get_duration(L, s, kv, &j->cpu_limit);
 		} else if (strcmp(k, "user") == 0) {
-			if (!user_exists(v)) {
+			if (!*v) {
+				free(j->user); /* empty = the daemon's user */
+				j->user = NULL;
+			} else if (!user_exists(v)) {
 				if (kv->from_reference)
 					bad(L, s, kv, "an existing user name");
 				else
