@@ -237,8 +237,8 @@ static int parse_item(struct item_ctx *x, enum field_id id, struct cron *c)
 			if (read_value(x, &hi, &hi_tok))
 				return -1;
 			single = false;
-			/* MON-SUN: Sunday closes the week. */
-			if (id == F_DOW && hi == 0 && lo > 0)
+			/* MON-SUN: a named Sunday closes the week (numeric 5-0 stays an error). */
+			if (id == F_DOW && hi == 0 && lo > 0 && isalpha((unsigned char)*hi_tok.p))
 				hi = 7;
 			if (hi < lo)
 				return fail(x, "%s: range %.*s-%.*s must ascend (no wrap-around)",

@@ -185,6 +185,7 @@ static void test_error_messages(void **state)
 	check_error("*/61 * * * *", "minute: step 61 in '*/61'", "1-60");
 	check_error("5-2 * * * *", "minute: range 5-2 must ascend (no wrap-around)", NULL);
 	check_error("0 0 * * FRI-MON", "day-of-week: range FRI-MON must ascend", NULL);
+	check_error("0 0 * * 5-0", "day-of-week: range 5-0 must ascend", NULL);
 	check_error("0 0 * * 5#6", "day-of-week: 5#6: occurrence 6 is out of range 1-5", NULL);
 	check_error("0 0 * * 5#0", "day-of-week: 5#0: occurrence 0 is out of range 1-5", NULL);
 	check_error("0 0 L-31 * *", "day-of-month: L-31: offset 31 is out of range 0-30", NULL);
