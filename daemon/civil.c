@@ -118,9 +118,11 @@ int civil_parse_iso(const char *text, int64_t *utc, char *err, size_t errlen)
 		int sign = *p++ == '-' ? -1 : 1, hh, mm = 0;
 		if (!digits(&p, 2, &hh))
 			goto bad;
-		if (*p == ':')
+		/* A colon must be followed by minutes: "+02:" is malformed. */
+		bool colon = *p == ':';
+		if (colon)
 			p++;
-		if (*p && !digits(&p, 2, &mm))
+		if ((colon || *p) && !digits(&p, 2, &mm))
 			goto bad;
 		if (hh > 23 || mm > 59)
 			goto bad;

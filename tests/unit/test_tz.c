@@ -471,7 +471,8 @@ static unsigned char *block(unsigned char *p, char version, int tsz, const int64
 			p = put32(p, (uint32_t)((uint64_t)at[i] >> 32));
 		p = put32(p, (uint32_t)at[i]);
 	}
-	memcpy(p, idx, nt);
+	if (nt)
+		memcpy(p, idx, nt);
 	p += nt;
 	for (size_t i = 0; i < ntypes; i++) {
 		p = put32(p, (uint32_t)ty[i].off);
