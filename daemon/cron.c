@@ -439,7 +439,7 @@ static uint32_t day_mask(const struct cron *c, int64_t y, int m)
 
 	uint32_t dm = c->dom;
 	if (c->dom_last_minus) {
-		/* L-n lands on day nd-n: reverse the bits below nd. */
+		/* L-n is day nd-n, so it depends on the month length. */
 		uint32_t lm = c->dom_last_minus;
 		while (lm) {
 			int n = __builtin_ctz(lm);
