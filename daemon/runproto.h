@@ -1,0 +1,31 @@
+/* The chored ↔ chored-run protocol (design §2). One runner process serves one run.
+ *
+ * chored posix_spawns PKGLIBEXECDIR/chored-run with:
+ *   fd 0  a pipe carrying ONE JSON document, then EOF (the runner then reopens fd 0 on /dev/null):
+ *         {"plugin": "/usr/lib/chored/exec.so", "job": "nightly", "run_id": "…",
+ *          "nominal": 1767225600, "dry_run": false, "at": 1767225600 (or absent),
+ *          "options": {"command": "…", …}      resolved values, this job's only
+ *          "redact": ["s3cr3t", …]             secret values to replace by ***
+ *          "state": {"cursor": "…", …}}        the job's persisted key/value state
+ *   fd 1, fd 2  one pipe: whatever the plugin (or a program it runs) prints; chored reads
+ *         it as raw lines for the run's log, redacting secrets itself as well.
+ *   fd 3  a pipe of JSON lines, one record each, in order:
+ *         {"t":"started","mono_ns":N}                plugin run() entered (CLOCK_MONOTONIC)
+ *         {"t":"log","level":6,"msg":"…","fields":{"k":"v"}}
+ *         {"t":"progress","done":3,"total":10}
+ *         {"t":"counter","name":"pages","delta":1}
+ *         {"t":"summary","text":"…"}
+ *         {"t":"state","key":"cursor","value":"…"}     value null = delete
+ *         {"t":"result","status":"ok"|"partial"|"failed","summary":"…"}
+ * Secrets are never in argv or the environment. The runner exits 0 after "result"; any
+ * other exit (or a signal) without a result is recorded by chored as failed/crashed.
+ * SIGTERM asks the plugin to stop (its cancel callback); chored sends SIGKILL after a grace
+ * period. The runner is its own process group leader, so both reach programs it started. */
+#ifndef CHORED_RUNPROTO_H
+#define CHORED_RUNPROTO_H
+
+#define RUNPROTO_FD 3
+/* Bytes of one protocol line the daemon accepts; longer lines are cut and marked. */
+#define RUNPROTO_MAX_LINE (64 * 1024)
+
+#endif

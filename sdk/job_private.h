@@ -1,0 +1,44 @@
+/* Host side of struct chored_job: used by chored (option checks) and chored-run (runs).
+ * Not installed and not for plugins. These functions are exported from libchored under the
+ * reserved prefix chored__ so that the runner and the plugin share one job object. */
+#ifndef CHORED_JOB_PRIVATE_H
+#define CHORED_JOB_PRIVATE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "chored/job.h"
+#include "chored/plugin.h"
+
+/* Receives every record a plugin emits, in order. `data` is the sink's own pointer.
+ * Each record is one JSON object (see daemon/runproto.h); ownership stays with the caller. */
+struct json_object;
+typedef void (*chored__emit_fn)(void *data, struct json_object *record);
+
+/* A new job named `name` for `plugin`'s schema. Owned by the caller: chored__job_free. */
+struct chored_job *chored__job_new(const char *name, const struct chored_plugin *plugin);
+void chored__job_free(struct chored_job *job);
+
+/* Options as resolved from the configuration (copied). Defaults from the schema apply to
+ * keys never set. Secret values are also registered for redaction. */
+void chored__job_set_opt(struct chored_job *job, const char *key, const char *value);
+/* A value to replace by *** in every log record and summary (copied). */
+void chored__job_add_redaction(struct chored_job *job, const char *secret_value);
+/* Applies `text`'s redactions into a new malloc'd string. */
+char *chored__job_redact(const struct chored_job *job, const char *text);
+
+void chored__job_set_run(struct chored_job *job, const char *run_id, int64_t nominal,
+			 bool dry_run, bool has_at, int64_t at);
+/* Loads one key of persisted state before the run (copied). */
+void chored__job_set_state(struct chored_job *job, const char *key, const char *value);
+void chored__job_set_emit(struct chored_job *job, chored__emit_fn fn, void *data);
+/* Marks the run cancelled (async-signal-safe: sets a sig_atomic_t). */
+void chored__job_cancel(struct chored_job *job);
+
+/* The message of the last chored_job_error (NULL when none) and its key (may be NULL). */
+const char *chored__job_error_message(const struct chored_job *job);
+const char *chored__job_error_key(const struct chored_job *job);
+/* The summary set by the plugin, redacted ("" when none). */
+const char *chored__job_summary(const struct chored_job *job);
+
+#endif
