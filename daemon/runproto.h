@@ -6,7 +6,11 @@
  *          "nominal": 1767225600, "dry_run": false, "at": 1767225600 (or absent),
  *          "options": {"command": "…", …}      resolved values, this job's only
  *          "redact": ["s3cr3t", …]             secret values to replace by ***
- *          "state": {"cursor": "…", …}}        the job's persisted key/value state
+ *          "state": {"cursor": "…", …},       the job's persisted key/value state
+ *          "limits": {"memory": BYTES, "cpu": SECONDS, "user": "name"}}   each optional:
+ *                                              applied by chored-run (setrlimit RLIMIT_AS /
+ *                                              RLIMIT_CPU, then initgroups+setgid+setuid)
+ *                                              before the plugin is loaded
  *   fd 1, fd 2  one pipe: whatever the plugin (or a program it runs) prints; chored reads
  *         it as raw lines for the run's log, redacting secrets itself as well.
  *   fd 3  a pipe of JSON lines, one record each, in order:
