@@ -19,6 +19,19 @@ static const char usage_text[] =
 	"  explain EXPR [--tz ZONE]\n"
 	"                      describe a schedule in words and warn about pitfalls\n"
 	"  check               read the configuration, list the files read, then 'ok' or errors\n"
+	"  plugins             list the plugins of the plugin directory (loaded and refused)\n"
+	"  plugin info NAME    a plugin's options and subcommands\n"
+	"  PLUGIN SUBCOMMAND … a plugin's own subcommand (chorectl PLUGIN --help lists them)\n"
+	"\n"
+	"Verbs that talk to the daemon (control socket):\n"
+	"  status              daemon version, uptime, generation, jobs and runs in flight\n"
+	"  list                every job with its next and last run\n"
+	"  run JOB [--dry-run] [--at TIME] [--wait]\n"
+	"                      start a run now; --wait streams its log and exits with its status\n"
+	"  history JOB [--limit N]\n"
+	"                      the job's recent runs\n"
+	"  logs RUN            one run's record and log\n"
+	"  reload [--wait]     reload the configuration; --wait prints the errors of a rejected one\n"
 	"\n"
 	"Options:\n"
 	"  -c, --config FILE   main configuration file (default " SYSCONFDIR "/chored/chored.conf);\n"
@@ -27,7 +40,8 @@ static const char usage_text[] =
 	"  -h, --help          show this help (also: chorectl VERB --help)\n"
 	"  -V, --version       show the version\n"
 	"\n"
-	"Exit status: 0 success, 64 usage error, 65 bad schedule or time, 78 configuration error.\n"
+	"Exit status: 0 success, 64 usage error, 65 bad schedule or time, 69 daemon unreachable,\n"
+	"75 run ended partial, 70 run failed, 78 configuration error.\n"
 	"See chorectl(1).\n";
 
 static const struct {
@@ -37,6 +51,14 @@ static const struct {
 	{"next", chorectl_next},
 	{"explain", chorectl_explain},
 	{"check", chorectl_check},
+	{"plugins", chorectl_plugins},
+	{"plugin", chorectl_plugin},
+	{"status", chorectl_status},
+	{"list", chorectl_list},
+	{"run", chorectl_run},
+	{"history", chorectl_history},
+	{"logs", chorectl_logs},
+	{"reload", chorectl_reload},
 };
 
 int main(int argc, char **argv)
@@ -90,6 +112,11 @@ int main(int argc, char **argv)
 			return verbs[i].fn(&o, argc - at, argv + at);
 		}
 	}
+	int at = optind;
+	optind = 0;
+	int rc = chorectl_plugin_dispatch(&o, argc - at, argv + at);
+	if (rc >= 0)
+		return rc;
 	fprintf(stderr, "chorectl: unknown verb '%s' (see chorectl --help)\n", verb);
 	return EX_USAGE;
 }
