@@ -3,7 +3,7 @@
 # lists what is missing (as another user). Sourced by demo.sh and test-all.sh.
 CHORED_DEB_PACKAGES="autoconf automake libtool make gcc pkg-config git ca-certificates \
  libevent-dev libjson-c-dev libcurl4-openssl-dev libssl-dev libsqlite3-dev libpq-dev \
- libcmocka-dev tzdata"
+ libcmocka-dev tzdata python3 sqlite3 curl"
 
 chored_install_deps() {
 	missing=
