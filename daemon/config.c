@@ -16,6 +16,7 @@
 
 #include "config_ini.h"
 #include "strbuf.h"
+#include "xalloc.h"
 
 #ifndef SYSCONFDIR
 #define SYSCONFDIR "/etc"
@@ -24,20 +25,6 @@
 /* Caps that keep a hostile or mistaken file from exhausting memory; both are reported. */
 #define MAX_CONFIG_FILE     (64u << 20)
 #define MAX_REFERENCED_FILE (1u << 20)
-
-static void *xrealloc(void *p, size_t n)
-{
-	p = realloc(p, n);
-	if (!p)
-		abort(); /* out of memory while loading config: nothing sensible to do */
-	return p;
-}
-
-static char *xstrdup(const char *s)
-{
-	size_t n = strlen(s) + 1;
-	return memcpy(xrealloc(NULL, n), s, n);
-}
 
 const char *cfg_default_path(void)
 {

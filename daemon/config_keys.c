@@ -13,6 +13,7 @@
 #include <sys/un.h>
 
 #include "units.h"
+#include "xalloc.h"
 
 #ifndef LOCALSTATEDIR
 #define LOCALSTATEDIR "/var"
@@ -23,20 +24,6 @@
 #ifndef RUNSTATEDIR
 #define RUNSTATEDIR "/run"
 #endif
-
-static void *xrealloc(void *p, size_t n)
-{
-	p = realloc(p, n);
-	if (!p)
-		abort(); /* out of memory while loading config: nothing sensible to do */
-	return p;
-}
-
-static char *xstrdup(const char *s)
-{
-	size_t n = strlen(s) + 1;
-	return memcpy(xrealloc(NULL, n), s, n);
-}
 
 static void set_str(char **dst, const char *v)
 {
