@@ -621,6 +621,20 @@ static const char *find_secret(struct cfg_loader *L, const char *name, bool *kno
 	return *known ? L->secret_vals[i].value : NULL;
 }
 
+/* True when `v` is exactly one ${secret:…}, ${file:…} or ${credential:…} reference. */
+static bool is_single_secret_reference(const char *v)
+{
+	static const char *const kinds[] = {"${secret:", "${file:", "${credential:"};
+	for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+		size_t n = strlen(kinds[i]);
+		if (strncmp(v, kinds[i], n) == 0) {
+			const char *close = strchr(v + n, '}');
+			return close && close > v + n && close[1] == '\0';
+		}
+	}
+	return false;
+}
+
 /* Expands every ${kind:arg} in raw->value into out. Returns false after reporting; no
  * message ever contains the value or anything read from a reference. */
 static bool expand(struct cfg_loader *L, const struct cfgk_section *s, const struct raw_kv *raw,
@@ -633,6 +647,7 @@ static bool expand(struct cfg_loader *L, const struct cfgk_section *s, const str
 	memset(out, 0, sizeof *out);
 	out->key = xstrdup(raw->key);
 	out->origin = raw->origin;
+	out->only_reference = is_single_secret_reference(raw->value);
 	strbuf_append(&sb, ""); /* never NULL, even for an empty value */
 	while (*p) {
 		const char *d = strchr(p, '$');

@@ -24,6 +24,8 @@ struct cfg_kv {
 	char *value;         /* owned; may hold a secret */
 	bool from_reference; /* value came (at least partly) from ${secret:}/${file:}/${env:}/${credential:} */
 	bool secret;         /* value includes a ${secret:}, ${file:} or ${credential:} expansion */
+	bool only_reference; /* the raw value is exactly one ${secret:}, ${file:} or
+	                      * ${credential:} reference: what a key marked secret requires */
 	struct cfg_origin origin;
 };
 

@@ -421,17 +421,22 @@ static void test_references(void **state)
 	assert_string_equal(kv->value, "env-value");
 	assert_true(kv->from_reference);
 	assert_false(kv->secret);
+	assert_false(kv->only_reference); /* ${env:} is not a secret reference */
 	kv = option(j, "f");
 	assert_string_equal(kv->value, "<from-a-file>");
 	assert_true(kv->secret);
+	assert_false(kv->only_reference); /* literal text around the reference */
 	kv = option(j, "c");
 	assert_string_equal(kv->value, "cred-value\n"); /* only one trailing newline goes */
 	assert_true(kv->secret);
+	assert_true(kv->only_reference);
 	kv = option(j, "lit");
 	assert_string_equal(kv->value, "a${b} $x $$ env-valueenv-value");
+	assert_false(kv->only_reference);
 	kv = option(j, "plain");
 	assert_false(kv->from_reference);
 	assert_false(kv->secret);
+	assert_false(kv->only_reference);
 	cfg_free(c);
 	unsetenv("CREDENTIALS_DIRECTORY");
 	done(dir);
