@@ -1,0 +1,48 @@
+/* The inside of struct chored_job, shared by the libchored sources (sdk/job.c: identity,
+ * options, state; sdk/job_log.c: records and redaction). Not installed. */
+#ifndef CHORED_JOB_IMPL_H
+#define CHORED_JOB_IMPL_H
+
+#include <signal.h>
+#include <stddef.h>
+
+#include "job_private.h"
+
+/* One owned key and value (value may be NULL in the state map: deleted). */
+struct job_kv {
+	char *key;
+	char *value;
+};
+
+/* A growable array of owned strings or pairs. */
+struct job_kvs {
+	struct job_kv *v;
+	size_t n, cap;
+};
+
+struct chored_job {
+	char *name;                         /* owned */
+	const struct chored_plugin *plugin; /* borrowed: outlives the job */
+	struct job_kvs opts;                /* options as set by the host */
+	char **secrets;                     /* owned, longest first */
+	size_t n_secrets;
+	struct job_kvs state;
+	char **retired; /* owned strings already handed out, freed with the job */
+	size_t n_retired;
+	char *run_id; /* owned, "" during check */
+	int64_t nominal;
+	int64_t at;
+	bool has_at;
+	bool dry_run;
+	chored__emit_fn emit; /* NULL: records are dropped (check time) */
+	void *emit_data;
+	volatile sig_atomic_t cancelled;
+	char *err_msg; /* owned, redacted */
+	char *err_key; /* owned */
+	char *summary; /* owned, redacted */
+};
+
+/* Keeps `s` (owned) alive until the job is freed. */
+void job_retire(struct chored_job *job, char *s);
+
+#endif
