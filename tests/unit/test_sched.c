@@ -1,0 +1,171 @@
+/* Pure schedule arithmetic of the daemon (daemon/sched.c): next slot, jitter bounds,
+ * catch-up slot lists for none/latest/all with catchup_max and catchup_within, retry delays. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "cron.h"
+#include "sched.h"
+#include "tz.h"
+
+/* A job with schedule `expr` in UTC and the given catch-up policy. */
+static struct cfg_job job_with(const char *expr, enum cfg_catchup catchup, unsigned max,
+                               int64_t within)
+{
+	struct cfg_job j;
+	char err[200];
+	memset(&j, 0, sizeof j);
+	if (cron_parse(expr, &j.schedule, err, sizeof err) != 0)
+		fail_msg("cron_parse(%s): %s", expr, err);
+	j.tz = tz_utc();
+	j.catchup = catchup;
+	j.catchup_max = max;
+	j.catchup_within = within;
+	return j;
+}
+
+static void next_slot(void **s)
+{
+	(void)s;
+	struct cfg_job j = job_with("*/2 * * * * *", CFG_CATCHUP_NONE, 0, 0);
+	int64_t n;
+	assert_true(sched_next(&j, 100, &n));
+	assert_int_equal(n, 102);
+	assert_true(sched_next(&j, 101, &n));
+	assert_int_equal(n, 102);
+	struct cfg_job m = job_with("manual", CFG_CATCHUP_NONE, 0, 0);
+	assert_false(sched_next(&m, 100, &n));
+	struct cfg_job r = job_with("@reboot", CFG_CATCHUP_NONE, 0, 0);
+	assert_false(sched_next(&r, 100, &n));
+}
+
+static void jitter_bounds(void **s)
+{
+	(void)s;
+	assert_int_equal(sched_jitter_ns(0, 12345), 0);
+	assert_int_equal(sched_jitter_ns(-3, 12345), 0);
+	assert_int_equal(sched_jitter_ns(5, 0), 0);
+	/* The whole range [0, 5 s] is reachable, and nothing beyond it. */
+	assert_int_equal(sched_jitter_ns(5, 5000000000u), 5000000000);
+	assert_int_equal(sched_jitter_ns(5, 5000000001u), 0);
+	srand(7);
+	int64_t lo = INT64_MAX, hi = 0;
+	for (int i = 0; i < 100000; i++) {
+		uint64_t rnd =
+		    ((uint64_t)rand() << 33) ^ ((uint64_t)rand() << 11) ^ (uint64_t)rand();
+		int64_t d = sched_jitter_ns(3, rnd);
+		assert_true(d >= 0 && d <= 3000000000);
+		lo = d < lo ? d : lo;
+		hi = d > hi ? d : hi;
+	}
+	/* Spread over the range, not stuck at one end. */
+	assert_true(lo < 100000000);
+	assert_true(hi > 2900000000);
+}
+
+static void assert_slots(const int64_t *got, size_t n, const int64_t *want, size_t wn)
+{
+	assert_int_equal(n, wn);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(got[i], want[i]);
+}
+
+static void catchup_policies(void **s)
+{
+	(void)s;
+	int64_t out[16];
+	size_t missed;
+	/* Every 2 s; last begun slot 1000, now 1005: 1002 and 1004 were missed. */
+	struct cfg_job none = job_with("*/2 * * * * *", CFG_CATCHUP_NONE, 0, 0);
+	assert_int_equal(sched_catchup(&none, 1000, 1005, out, 16, &missed), 0);
+	assert_int_equal(missed, 2);
+
+	struct cfg_job latest = job_with("*/2 * * * * *", CFG_CATCHUP_LATEST, 0, 0);
+	size_t n = sched_catchup(&latest, 1000, 1005, out, 16, &missed);
+	assert_slots(out, n, (int64_t[]){1004}, 1);
+	assert_int_equal(missed, 2);
+
+	struct cfg_job all = job_with("*/2 * * * * *", CFG_CATCHUP_ALL, 0, 0);
+	n = sched_catchup(&all, 1000, 1005, out, 16, NULL);
+	assert_slots(out, n, (int64_t[]){1002, 1004}, 2);
+	/* A slot equal to now counts as due. */
+	n = sched_catchup(&all, 1000, 1004, out, 16, NULL);
+	assert_slots(out, n, (int64_t[]){1002, 1004}, 2);
+	/* Nothing missed: stamp is the newest slot. */
+	assert_int_equal(sched_catchup(&all, 1004, 1005, out, 16, &missed), 0);
+	assert_int_equal(missed, 0);
+	assert_int_equal(sched_catchup(&all, 1005, 1005, out, 16, NULL), 0);
+}
+
+static void catchup_limits(void **s)
+{
+	(void)s;
+	int64_t out[16];
+	size_t missed;
+	/* 10 missed slots 1002 … 1020. */
+	struct cfg_job max3 = job_with("*/2 * * * * *", CFG_CATCHUP_ALL, 3, 0);
+	size_t n = sched_catchup(&max3, 1000, 1021, out, 16, &missed);
+	assert_int_equal(missed, 10);
+	assert_slots(out, n, (int64_t[]){1016, 1018, 1020}, 3);
+
+	/* within 5 s: only slots > 1016. */
+	struct cfg_job within = job_with("*/2 * * * * *", CFG_CATCHUP_ALL, 0, 5);
+	n = sched_catchup(&within, 1000, 1021, out, 16, NULL);
+	assert_slots(out, n, (int64_t[]){1018, 1020}, 2);
+
+	/* Both: the tighter one wins. */
+	struct cfg_job both = job_with("*/2 * * * * *", CFG_CATCHUP_ALL, 1, 10);
+	n = sched_catchup(&both, 1000, 1021, out, 16, NULL);
+	assert_slots(out, n, (int64_t[]){1020}, 1);
+
+	/* latest with within: the newest slot is too old → nothing. */
+	struct cfg_job old = job_with("*/10 * * * * *", CFG_CATCHUP_LATEST, 0, 3);
+	n = sched_catchup(&old, 1000, 1015, out, 16, &missed);
+	assert_int_equal(n, 0);
+	assert_int_equal(missed, 1);
+
+	/* The caller's buffer bounds the list: the newest slots are kept, oldest first. */
+	struct cfg_job all = job_with("*/2 * * * * *", CFG_CATCHUP_ALL, 0, 0);
+	n = sched_catchup(&all, 1000, 1021, out, 4, NULL);
+	assert_slots(out, n, (int64_t[]){1014, 1016, 1018, 1020}, 4);
+
+	/* Not calendar schedules: never caught up. */
+	struct cfg_job manual = job_with("manual", CFG_CATCHUP_ALL, 0, 0);
+	assert_int_equal(sched_catchup(&manual, 1000, 1021, out, 16, NULL), 0);
+}
+
+static void retry_delays(void **s)
+{
+	(void)s;
+	/* rnd % 5001 == 2500 → factor exactly 1. */
+	assert_int_equal(sched_retry_delay_ms(10, 1, 2500), 10000);
+	assert_int_equal(sched_retry_delay_ms(10, 2, 2500), 20000);
+	assert_int_equal(sched_retry_delay_ms(10, 3, 2500), 40000);
+	/* Jitter bounds: -25 % and +25 %. */
+	assert_int_equal(sched_retry_delay_ms(10, 1, 0), 7500);
+	assert_int_equal(sched_retry_delay_ms(10, 1, 5000), 12500);
+	assert_int_equal(sched_retry_delay_ms(10, 1, 5001), 7500);
+	/* Capped at one day before the jitter. */
+	assert_int_equal(sched_retry_delay_ms(3600, 30, 2500), 86400000);
+	assert_int_equal(sched_retry_delay_ms(0, 4, 2500), 0);
+	srand(3);
+	for (int i = 0; i < 10000; i++) {
+		int64_t d = sched_retry_delay_ms(4, 2, (uint64_t)rand());
+		assert_true(d >= 6000 && d <= 10000);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(next_slot),        cmocka_unit_test(jitter_bounds),
+	    cmocka_unit_test(catchup_policies), cmocka_unit_test(catchup_limits),
+	    cmocka_unit_test(retry_delays),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
