@@ -14,6 +14,7 @@
 #include "config.h"
 #include "config_report.h"
 #include "cron.h"
+#include "plugins.h"
 #include "strbuf.h"
 #include "sysexits_compat.h"
 #include "tz.h"
@@ -359,7 +360,8 @@ int chorectl_check(const struct chorectl_opts *o, int argc, char **argv)
 	}
 	struct cfg *cfg = NULL;
 	struct cfg_diag diag = {0};
-	cfg_load(config, &cfg, &diag);
+	if (cfg_load(config, &cfg, &diag) == 0)
+		plugin_check_config(cfg, &diag, false);
 	int rc = cfg_report(cfg, &diag, false);
 	cfg_diag_free(&diag);
 	cfg_free(cfg);

@@ -55,6 +55,13 @@ const struct plugin *plugin_lookup(const struct plugin_set *set, const char *nam
 size_t plugin_validate_config(const struct plugin_set *set, const struct cfg *cfg,
 			      struct cfg_diag *diag);
 
+/* The plugin check of `chored -t` and `chorectl check`, after a successful cfg_load: loads
+ * cfg's plugin_dir and runs plugin_validate_config into diag. When plugin_dir does not
+ * exist at all, checks nothing and prints "plugins not checked: DIR does not exist" on
+ * stderr (unless quiet); a directory that cannot be read is an error in diag.
+ * Returns the number of errors added. */
+size_t plugin_check_config(const struct cfg *cfg, struct cfg_diag *diag, bool quiet);
+
 /* The input document of one run for chored-run (daemon/runproto.h) minus the per-run
  * fields: {"plugin": PATH, "job": NAME, "options": {…resolved values, defaults applied…},
  * "redact": [every secret value of this job]}. The caller adds run_id, nominal, dry_run,
