@@ -1,0 +1,525 @@
+/* One run's lifecycle: see jobrun.h. */
+#include "jobrun.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+#include <json-c/json.h>
+
+#include "api.h"
+#include "civil.h"
+#include "daemon.h"
+#include "log.h"
+#include "plugins.h"
+#include "spawn.h"
+#include "xalloc.h"
+
+static void on_started(void *data, int64_t mono_ns);
+static void on_output(void *data, const char *line);
+static void on_record(void *data, struct json_object *rec);
+static void on_done(void *data, const struct runner_result *res);
+
+static const struct runner_cbs run_cbs = {
+    .started = on_started,
+    .output = on_output,
+    .record = on_record,
+    .done = on_done,
+};
+
+bool run_live(const struct run *r)
+{
+	return r->status == RUN_RUNNING;
+}
+
+struct run *run_find(struct daemon *d, int64_t id)
+{
+	for (struct run *r = d->runs; r; r = r->next)
+		if (r->id == id)
+			return r;
+	return NULL;
+}
+
+/* Appends an event (takes ownership of ev) and tells long polls. Log lines past the
+ * memory bound are counted instead. */
+static void add_event(struct run *r, struct json_object *ev, size_t text_len, bool is_log)
+{
+	if (is_log &&
+	    (r->log_bytes + text_len > STATE_LOG_MAX_BYTES || r->n_events >= RUN_MAX_EVENTS)) {
+		r->dropped_lines++;
+		r->dropped_bytes += text_len;
+		json_object_put(ev);
+		return;
+	}
+	if (!is_log && r->n_events >= RUN_MAX_EVENTS) {
+		json_object_put(ev); /* progress and counters stay in the run's fields */
+		return;
+	}
+	if (is_log)
+		r->log_bytes += text_len;
+	if (r->n_events == r->cap_events) {
+		r->cap_events = r->cap_events ? r->cap_events * 2 : 32;
+		r->events = xrealloc(r->events, r->cap_events * sizeof *r->events);
+	}
+	json_object_object_add(ev, "seq", json_object_new_int64(++r->last_seq));
+	json_object_object_add(ev, "ts", json_object_new_int64(daemon_now_ms()));
+	r->events[r->n_events++] = ev;
+	if (r->d->api)
+		api_run_changed(r->d->api, r->id);
+}
+
+static struct json_object *new_event(const char *type)
+{
+	struct json_object *ev = json_object_new_object();
+	json_object_object_add(ev, "t", json_object_new_string(type));
+	return ev;
+}
+
+static void log_timing(const struct run *r)
+{
+	/* Always in JSON format (benchmarks read it); at debug level in text. */
+	int level = log_get_format() == LOG_FORMAT_JSON ? LOG_L_INFO : LOG_L_DEBUG;
+	if (!log_enabled(level))
+		return;
+	struct json_object *f = json_object_new_object();
+	json_object_object_add(f, "job", json_object_new_string(r->job->name));
+	json_object_object_add(f, "run_id", json_object_new_int64(r->id));
+	json_object_object_add(f, "nominal", json_object_new_int64(r->nominal));
+	json_object_object_add(f, "trigger", json_object_new_string(run_trigger_name(r->trigger)));
+	json_object_object_add(f, "spawn_lag_us", json_object_new_int64(r->spawn_lag_us));
+	if (r->start_lag_us >= 0)
+		json_object_object_add(f, "start_lag_us", json_object_new_int64(r->start_lag_us));
+	log_fields(level, "run started", f);
+	json_object_put(f);
+}
+
+static void on_started(void *data, int64_t mono_ns)
+{
+	struct run *r = data;
+	/* The runner's CLOCK_MONOTONIC is ours; map the due instant onto it. */
+	int64_t due_mono = r->spawn_mono_ns - (r->spawn_real_ns - r->due_ns);
+	r->start_lag_us = (mono_ns - due_mono) / 1000;
+	log_timing(r);
+	add_event(r, new_event("started"), 0, false);
+}
+
+static void on_output(void *data, const char *line)
+{
+	struct run *r = data;
+	struct json_object *ev = new_event("out");
+	json_object_object_add(ev, "level", json_object_new_int(6));
+	json_object_object_add(ev, "text", json_object_new_string(line));
+	add_event(r, ev, strlen(line), true);
+}
+
+static void set_change(struct run *r, const char *key, const char *value)
+{
+	for (size_t i = 0; i < r->n_changes; i++)
+		if (strcmp(r->changes[i].key, key) == 0) {
+			free(r->changes[i].value);
+			r->changes[i].value = value ? xstrdup(value) : NULL;
+			return;
+		}
+	r->changes = xrealloc(r->changes, (r->n_changes + 1) * sizeof *r->changes);
+	r->changes[r->n_changes].key = xstrdup(key);
+	r->changes[r->n_changes].value = value ? xstrdup(value) : NULL;
+	r->n_changes++;
+}
+
+static void on_record(void *data, struct json_object *rec)
+{
+	struct run *r = data;
+	struct json_object *t, *v;
+	if (!json_object_object_get_ex(rec, "t", &t))
+		return;
+	const char *type = json_object_get_string(t);
+	if (strcmp(type, "log") == 0) {
+		struct json_object *ev = new_event("log");
+		int level = 6;
+		const char *msg = "";
+		if (json_object_object_get_ex(rec, "level", &v))
+			level = json_object_get_int(v);
+		if (json_object_object_get_ex(rec, "msg", &v))
+			msg = json_object_get_string(v);
+		json_object_object_add(ev, "level", json_object_new_int(level));
+		json_object_object_add(ev, "text", json_object_new_string(msg));
+		if (json_object_object_get_ex(rec, "fields", &v) &&
+		    json_object_is_type(v, json_type_object))
+			json_object_object_add(ev, "fields", json_object_get(v));
+		add_event(r, ev, strlen(msg), true);
+	} else if (strcmp(type, "progress") == 0) {
+		if (json_object_object_get_ex(rec, "done", &v))
+			r->progress_done = json_object_get_int64(v);
+		if (json_object_object_get_ex(rec, "total", &v))
+			r->progress_total = json_object_get_int64(v);
+		struct json_object *ev = new_event("progress");
+		json_object_object_add(ev, "done", json_object_new_int64(r->progress_done));
+		json_object_object_add(ev, "total", json_object_new_int64(r->progress_total));
+		add_event(r, ev, 0, false);
+	} else if (strcmp(type, "counter") == 0) {
+		struct json_object *name;
+		if (!json_object_object_get_ex(rec, "name", &name))
+			return;
+		int64_t delta =
+		    json_object_object_get_ex(rec, "delta", &v) ? json_object_get_int64(v) : 1;
+		const char *n = json_object_get_string(name);
+		struct json_object *cur;
+		int64_t total = delta;
+		if (json_object_object_get_ex(r->counters, n, &cur))
+			total += json_object_get_int64(cur);
+		json_object_object_add(r->counters, n, json_object_new_int64(total));
+		struct json_object *ev = new_event("counter");
+		json_object_object_add(ev, "name", json_object_new_string(n));
+		json_object_object_add(ev, "value", json_object_new_int64(total));
+		add_event(r, ev, 0, false);
+	} else if (strcmp(type, "summary") == 0) {
+		if (!json_object_object_get_ex(rec, "text", &v))
+			return;
+		free(r->summary);
+		r->summary = xstrdup(json_object_get_string(v));
+		struct json_object *ev = new_event("summary");
+		json_object_object_add(ev, "text", json_object_new_string(r->summary));
+		add_event(r, ev, 0, false);
+	} else if (strcmp(type, "state") == 0) {
+		struct json_object *key;
+		if (!json_object_object_get_ex(rec, "key", &key))
+			return;
+		bool has = json_object_object_get_ex(rec, "value", &v) && v;
+		set_change(r, json_object_get_string(key), has ? json_object_get_string(v) : NULL);
+	}
+}
+
+/* Writes the outcome to the store in one transaction. */
+static void record_finish(struct run *r, const char *summary)
+{
+	size_t n = 0;
+	struct state_log_line *lines = xcalloc(r->n_events + 1, sizeof *lines);
+	for (size_t i = 0; i < r->n_events; i++) {
+		struct json_object *ev = r->events[i], *t, *v;
+		json_object_object_get_ex(ev, "t", &t);
+		const char *type = json_object_get_string(t);
+		bool is_out = strcmp(type, "out") == 0;
+		if (!is_out && strcmp(type, "log") != 0)
+			continue;
+		struct state_log_line *l = &lines[n++];
+		l->stream = is_out ? "out" : "log";
+		json_object_object_get_ex(ev, "ts", &v);
+		l->ts_ms = json_object_get_int64(v);
+		json_object_object_get_ex(ev, "level", &v);
+		l->level = json_object_get_int(v);
+		json_object_object_get_ex(ev, "text", &v);
+		l->text = json_object_get_string(v);
+		l->fields_json = json_object_object_get_ex(ev, "fields", &v)
+		                     ? json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN)
+		                     : NULL;
+	}
+	char trunc[120];
+	if (r->dropped_lines) {
+		snprintf(trunc, sizeof trunc, "[log truncated: %zu more lines, %zu bytes]",
+		         r->dropped_lines, r->dropped_bytes);
+		lines[n++] = (struct state_log_line){
+		    .ts_ms = r->ended_ms, .stream = "log", .level = 4, .text = trunc};
+	}
+	struct state_kv_change *ch = xcalloc(r->n_changes + 1, sizeof *ch);
+	for (size_t i = 0; i < r->n_changes; i++)
+		ch[i] = (struct state_kv_change){r->changes[i].key, r->changes[i].value};
+	const char *counters =
+	    json_object_object_length(r->counters)
+	        ? json_object_to_json_string_ext(r->counters, JSON_C_TO_STRING_PLAIN)
+	        : NULL;
+	char err[256];
+	if (state_run_finish(r->d->st, r->id, r->status, r->signal, summary, counters, lines, n, ch,
+	                     r->n_changes, r->ended_ms, r->gen->cfg->daemon.history, err,
+	                     sizeof err) < 0)
+		log_msg(LOG_L_ERR, "job %s run %" PRId64 ": could not record the result: %s",
+		        r->job->name, r->id, err);
+	free(ch);
+	free(lines);
+}
+
+static void linger_expired(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	run_free(arg);
+}
+
+/* The run is over: record it, keep it a while for its events, hand back to the daemon. */
+static void finish(struct run *r, enum run_status status, int sig, const char *summary)
+{
+	r->status = status;
+	r->signal = sig;
+	r->ended_ms = daemon_now_ms();
+	if (summary && (!r->summary || status != RUN_OK)) {
+		free(r->summary);
+		r->summary = xstrdup(summary);
+	}
+	if (r->start_lag_us < 0)
+		log_timing(r); /* the plugin never started: still one timing line per run */
+	record_finish(r, r->summary);
+	int level = status == RUN_OK || status == RUN_PARTIAL ? LOG_L_INFO : LOG_L_WARNING;
+	log_msg(level, "job %s run %" PRId64 " %s%s%s (%" PRId64 " ms)", r->job->name, r->id,
+	        run_status_name(status), r->summary ? ": " : "", r->summary ? r->summary : "",
+	        r->ended_ms - r->started_ms);
+	struct json_object *ev = new_event("end");
+	json_object_object_add(ev, "status", json_object_new_string(run_status_name(status)));
+	add_event(r, ev, 0, false);
+	r->linger_ev = evtimer_new(r->d->base, linger_expired, r);
+	struct timeval tv = {RUN_LINGER_S, 0};
+	evtimer_add(r->linger_ev, &tv);
+	daemon_run_ended(r->d, r);
+}
+
+static void on_done(void *data, const struct runner_result *res)
+{
+	struct run *r = data;
+	struct runner *rn = r->runner;
+	r->runner = NULL;
+	enum run_status st = res->status;
+	const char *summary = res->summary;
+	char buf[160];
+	if (r->cancel_requested && st == RUN_CRASHED)
+		st = RUN_CANCELLED; /* our own SIGKILL at shutdown */
+	if (st == RUN_CRASHED && res->signal && !summary) {
+		const char *abbrev = sigabbrev_np(res->signal);
+		if (abbrev)
+			snprintf(buf, sizeof buf, "killed by SIG%s", abbrev);
+		else
+			snprintf(buf, sizeof buf, "killed by signal %d", res->signal);
+		summary = buf;
+	}
+	finish(r, st, st == RUN_CRASHED ? res->signal : 0, summary);
+	runner_free(rn);
+}
+
+/* The per-run members of the input document (runproto.h). */
+static void add_run_fields(struct run *r, struct json_object *in)
+{
+	char id[24];
+	snprintf(id, sizeof id, "%" PRId64, r->id);
+	json_object_object_add(in, "run_id", json_object_new_string(id));
+	json_object_object_add(in, "nominal", json_object_new_int64(r->nominal));
+	json_object_object_add(in, "dry_run", json_object_new_boolean(r->dry_run));
+	if (r->has_at)
+		json_object_object_add(in, "at", json_object_new_int64(r->at));
+	struct json_object *kv = state_kv_json(r->d->st, r->job->name);
+	json_object_object_add(in, "state", kv ? kv : json_object_new_object());
+	const struct cfg_job *j = r->job;
+	if (j->memory_limit || j->cpu_limit || j->user) {
+		struct json_object *lim = json_object_new_object();
+		if (j->memory_limit)
+			json_object_object_add(lim, "memory",
+			                       json_object_new_int64((int64_t)j->memory_limit));
+		if (j->cpu_limit)
+			json_object_object_add(lim, "cpu", json_object_new_int64(j->cpu_limit));
+		if (j->user)
+			json_object_object_add(lim, "user", json_object_new_string(j->user));
+		json_object_object_add(in, "limits", lim);
+	}
+}
+
+static void spawn(struct run *r)
+{
+	char err[256];
+	struct json_object *in = plugin_job_input(r->gen->plugins, r->job);
+	if (!in) {
+		snprintf(err, sizeof err, "plugin %s is not loaded", r->job->plugin);
+		finish(r, RUN_FAILED, 0, err);
+		return;
+	}
+	add_run_fields(r, in);
+	struct json_object *red;
+	size_t n_red =
+	    json_object_object_get_ex(in, "redact", &red) ? json_object_array_length(red) : 0;
+	const char **redact = xcalloc(n_red + 1, sizeof *redact);
+	for (size_t i = 0; i < n_red; i++)
+		redact[i] = json_object_get_string(json_object_array_get_idx(red, i));
+	struct runner_params p = {
+	    .path = r->d->runner_path,
+	    .input = in,
+	    .redact = redact,
+	    .timeout_s = r->job->timeout,
+	    .grace_s = RUN_KILL_GRACE_S,
+	};
+	int rc = runner_start(r->d->base, &p, &run_cbs, r, &r->runner, err, sizeof err);
+	r->spawn_real_ns = daemon_real_ns();
+	r->spawn_mono_ns = daemon_mono_ns();
+	r->spawn_lag_us = (r->spawn_real_ns - r->due_ns) / 1000;
+	free(redact);
+	json_object_put(in);
+	if (rc < 0) {
+		char msg[300];
+		snprintf(msg, sizeof msg, "could not start the runner: %s", err);
+		finish(r, RUN_FAILED, 0, msg);
+	}
+}
+
+struct run *run_start(struct daemon *d, struct gen *g, const struct cfg_job *job, int64_t nominal,
+                      unsigned attempt, enum run_trigger trigger, bool dry_run, bool has_at,
+                      int64_t at, int64_t due_ns, bool *claimed, char *err, size_t errlen)
+{
+	char msg[256];
+	int64_t id = 0, now_ms = daemon_now_ms();
+	if (claimed)
+		*claimed = false;
+	int rc = state_run_begin(d->st, job->name, nominal, attempt, trigger, dry_run, now_ms, &id,
+	                         msg, sizeof msg);
+	if (rc == 1) {
+		if (claimed)
+			*claimed = true;
+		log_msg(LOG_L_INFO,
+		        "job %s: slot %" PRId64 " attempt %u was already run, not again", job->name,
+		        nominal, attempt);
+		return NULL;
+	}
+	if (rc < 0) {
+		log_msg(LOG_L_ERR, "job %s: could not record the start of a run: %s", job->name,
+		        msg);
+		if (err)
+			snprintf(err, errlen, "state store: %s", msg);
+		return NULL;
+	}
+	struct run *r = xcalloc(1, sizeof *r);
+	r->d = d;
+	r->gen = gen_ref(g);
+	r->job = job;
+	r->id = id;
+	r->nominal = nominal;
+	r->attempt = attempt;
+	r->trigger = trigger;
+	r->dry_run = dry_run;
+	r->has_at = has_at;
+	r->at = at;
+	r->status = RUN_RUNNING;
+	r->started_ms = now_ms;
+	r->due_ns = due_ns;
+	r->start_lag_us = -1;
+	r->counters = json_object_new_object();
+	r->next = d->runs;
+	d->runs = r;
+	log_msg(LOG_L_INFO, "job %s run %" PRId64 " starting (%s, slot %" PRId64 ", attempt %u%s)",
+	        job->name, id, run_trigger_name(trigger), nominal, attempt,
+	        dry_run ? ", dry run" : "");
+	spawn(r);
+	return r;
+}
+
+void run_cancel(struct run *r)
+{
+	if (r->runner && !r->cancel_requested) {
+		r->cancel_requested = true;
+		runner_cancel(r->runner);
+	}
+}
+
+void run_kill(struct run *r)
+{
+	if (r->runner) {
+		r->cancel_requested = true;
+		runner_kill(r->runner);
+	}
+}
+
+void run_free(struct run *r)
+{
+	for (struct run **pp = &r->d->runs; *pp; pp = &(*pp)->next)
+		if (*pp == r) {
+			*pp = r->next;
+			break;
+		}
+	if (r->runner)
+		runner_free(r->runner);
+	if (r->linger_ev)
+		event_free(r->linger_ev);
+	for (size_t i = 0; i < r->n_events; i++)
+		json_object_put(r->events[i]);
+	free(r->events);
+	for (size_t i = 0; i < r->n_changes; i++) {
+		free(r->changes[i].key);
+		free(r->changes[i].value);
+	}
+	free(r->changes);
+	json_object_put(r->counters);
+	free(r->summary);
+	gen_unref(r->gen);
+	free(r);
+}
+
+static struct json_object *log_array(const struct run *r)
+{
+	struct json_object *a = json_object_new_array();
+	for (size_t i = 0; i < r->n_events; i++) {
+		struct json_object *ev = r->events[i], *t, *v;
+		json_object_object_get_ex(ev, "t", &t);
+		const char *type = json_object_get_string(t);
+		if (strcmp(type, "out") != 0 && strcmp(type, "log") != 0)
+			continue;
+		struct json_object *l = json_object_new_object();
+		json_object_object_get_ex(ev, "ts", &v);
+		json_object_object_add(l, "ts", json_object_get(v));
+		json_object_object_add(l, "stream", json_object_new_string(type));
+		json_object_object_get_ex(ev, "level", &v);
+		json_object_object_add(l, "level", json_object_get(v));
+		json_object_object_get_ex(ev, "text", &v);
+		json_object_object_add(l, "text", json_object_get(v));
+		if (json_object_object_get_ex(ev, "fields", &v))
+			json_object_object_add(l, "fields", json_object_get(v));
+		json_object_array_add(a, l);
+	}
+	return a;
+}
+
+struct json_object *run_json(const struct run *r)
+{
+	struct state_run sr = {
+	    .id = r->id,
+	    .job = (char *)r->job->name,
+	    .nominal = r->nominal,
+	    .attempt = r->attempt,
+	    .trigger = r->trigger,
+	    .status = r->status,
+	    .signal = r->signal,
+	    .dry_run = r->dry_run,
+	    .started_ms = r->started_ms,
+	    .ended_ms = r->ended_ms,
+	    .summary = r->summary,
+	    .counters =
+	        json_object_object_length(r->counters)
+	            ? (char *)json_object_to_json_string_ext(r->counters, JSON_C_TO_STRING_PLAIN)
+	            : NULL,
+	};
+	struct json_object *o = state_run_json(&sr);
+	if (!o)
+		o = json_object_new_object();
+	json_object_object_add(o, "log", log_array(r));
+	if (r->progress_total || r->progress_done) {
+		struct json_object *p = json_object_new_object();
+		json_object_object_add(p, "done", json_object_new_int64(r->progress_done));
+		json_object_object_add(p, "total", json_object_new_int64(r->progress_total));
+		json_object_object_add(o, "progress", p);
+	}
+	struct json_object *t = json_object_new_object();
+	json_object_object_add(t, "spawn_lag_us", json_object_new_int64(r->spawn_lag_us));
+	if (r->start_lag_us >= 0)
+		json_object_object_add(t, "start_lag_us", json_object_new_int64(r->start_lag_us));
+	json_object_object_add(o, "timing", t);
+	return o;
+}
+
+struct json_object *run_events_json(const struct run *r, int64_t after_seq, bool *over)
+{
+	struct json_object *o = json_object_new_object(), *a = json_object_new_array();
+	for (size_t i = 0; i < r->n_events; i++) {
+		struct json_object *seq;
+		json_object_object_get_ex(r->events[i], "seq", &seq);
+		if (json_object_get_int64(seq) > after_seq)
+			json_object_array_add(a, json_object_get(r->events[i]));
+	}
+	json_object_object_add(o, "events", a);
+	json_object_object_add(o, "last_seq", json_object_new_int64(r->last_seq));
+	json_object_object_add(o, "status", json_object_new_string(run_status_name(r->status)));
+	*over = !run_live(r);
+	return o;
+}
