@@ -1,0 +1,446 @@
+/* chored-run: serves one run of one plugin (daemon/runproto.h). Reads the input document
+ * on fd 0, applies the limits, loads the plugin, calls run() and streams JSON-line records
+ * on fd 3, ending with "result". Links only libchored, json-c and libdl: start-up time is
+ * part of every run's start lag. */
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "chored-build.h"
+#include "job_private.h"
+#include "run_limits.h"
+#include "runproto.h"
+#include "sysexits_compat.h"
+
+#define MAX_INPUT (4u << 20)  /* bytes of the input document */
+#define CUT_TEXT  (32u << 10) /* a log message or summary longer than this is cut */
+
+/* The job and plugin the SIGTERM handler reaches. */
+static struct chored_job *volatile sig_job;
+static const struct chored_plugin *volatile sig_plugin;
+
+static void on_sigterm(int sig)
+{
+	(void)sig;
+	int saved = errno;
+	if (sig_job) {
+		chored__job_cancel(sig_job);
+		if (sig_plugin && sig_plugin->cancel)
+			sig_plugin->cancel(sig_job);
+	}
+	errno = saved;
+}
+
+/* Writes all of buf to fd 3; false when the daemon's end is gone. */
+static bool write_all(const char *buf, size_t len)
+{
+	while (len) {
+		ssize_t n = write(RUNPROTO_FD, buf, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return false;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return true;
+}
+
+/* `s` cut to at most `max` bytes on a UTF-8 boundary, with a marker. New string. */
+static char *cut_text(const char *s, size_t max)
+{
+	size_t n = strlen(s);
+	if (n <= max)
+		return strdup(s);
+	while (n > max || (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80))
+		n--;
+	char *out = malloc(n + sizeof " [cut]");
+	if (out) {
+		memcpy(out, s, n);
+		memcpy(out + n, " [cut]", sizeof " [cut]");
+	}
+	return out;
+}
+
+/* A copy of a record too long for one protocol line, with its text cut and its fields
+ * dropped (log, summary); NULL for other records, which are sent whole. */
+static struct json_object *shorten(struct json_object *rec)
+{
+	struct json_object *t, *v;
+	if (!json_object_object_get_ex(rec, "t", &t))
+		return NULL;
+	const char *type = json_object_get_string(t);
+	const char *member = strcmp(type, "log") == 0       ? "msg"
+	                     : strcmp(type, "summary") == 0 ? "text"
+	                     : strcmp(type, "result") == 0  ? "summary"
+	                                                    : NULL;
+	if (!member || !json_object_object_get_ex(rec, member, &v))
+		return NULL;
+	struct json_object *copy = json_object_new_object();
+	json_object_object_foreach(rec, key, val)
+	{
+		if (strcmp(key, "fields") == 0)
+			continue;
+		if (strcmp(key, member) == 0) {
+			char *c = cut_text(json_object_get_string(val), CUT_TEXT);
+			json_object_object_add(copy, key, json_object_new_string(c ? c : ""));
+			free(c);
+		} else {
+			json_object_object_add(copy, key, json_object_get(val));
+		}
+	}
+	return copy;
+}
+
+/* The emit sink: one record, one line, one write. */
+static void emit_line(void *data, struct json_object *rec)
+{
+	(void)data;
+	const int flags = JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE;
+	size_t len;
+	const char *s = json_object_to_json_string_length(rec, flags, &len);
+	struct json_object *short_rec = NULL;
+	if (len + 1 > RUNPROTO_MAX_LINE && (short_rec = shorten(rec)))
+		s = json_object_to_json_string_length(short_rec, flags, &len);
+	char *line = malloc(len + 1);
+	if (line) {
+		memcpy(line, s, len);
+		line[len] = '\n';
+		write_all(line, len + 1);
+		free(line);
+	}
+	json_object_put(short_rec);
+}
+
+/* Reads all of fd 0 (at most MAX_INPUT bytes). New string, or NULL with err set. */
+static char *read_input(size_t *lenp, char *err, size_t errlen)
+{
+	size_t cap = 64 * 1024, len = 0;
+	char *buf = malloc(cap);
+	if (!buf)
+		goto nomem;
+	for (;;) {
+		if (len == cap) {
+			if (cap > MAX_INPUT) {
+				snprintf(err, errlen, "input: the document is larger than %u MiB",
+				         MAX_INPUT >> 20);
+				free(buf);
+				return NULL;
+			}
+			char *nb = realloc(buf, cap * 2);
+			if (!nb)
+				goto nomem;
+			buf = nb;
+			cap *= 2;
+		}
+		ssize_t n = read(0, buf + len, cap - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			snprintf(err, errlen, "input: cannot read fd 0: %s", strerror(errno));
+			free(buf);
+			return NULL;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	if (len > MAX_INPUT) {
+		snprintf(err, errlen, "input: the document is larger than %u MiB", MAX_INPUT >> 20);
+		free(buf);
+		return NULL;
+	}
+	*lenp = len;
+	return buf;
+nomem:
+	free(buf);
+	snprintf(err, errlen, "input: out of memory");
+	return NULL;
+}
+
+static struct json_object *parse_input(char *err, size_t errlen)
+{
+	size_t len;
+	char *text = read_input(&len, err, errlen);
+	if (!text)
+		return NULL;
+	struct json_tokener *tok = json_tokener_new();
+	if (!tok) {
+		free(text);
+		snprintf(err, errlen, "input: out of memory");
+		return NULL;
+	}
+	struct json_object *doc = json_tokener_parse_ex(tok, text, (int)len);
+	enum json_tokener_error jerr = json_tokener_get_error(tok);
+	size_t end = json_tokener_get_parse_end(tok);
+	if (jerr == json_tokener_continue)
+		snprintf(err, errlen, "input: the JSON document is incomplete (%zu bytes)", len);
+	else if (jerr != json_tokener_success)
+		snprintf(err, errlen, "input: invalid JSON at byte %zu: %s", end,
+		         json_tokener_error_desc(jerr));
+	else if (!json_object_is_type(doc, json_type_object))
+		snprintf(err, errlen, "input: the document is not a JSON object");
+	else {
+		while (end < len && strchr(" \t\r\n", text[end]))
+			end++;
+		if (end < len)
+			snprintf(err, errlen,
+			         "input: unexpected data after the document at byte %zu", end);
+	}
+	if (err[0]) {
+		json_object_put(doc);
+		doc = NULL;
+	}
+	json_tokener_free(tok);
+	free(text);
+	return doc;
+}
+
+/* Member `key` of `doc` as a string, or NULL when absent or not a string. */
+static const char *get_str(struct json_object *doc, const char *key)
+{
+	struct json_object *v;
+	if (!json_object_object_get_ex(doc, key, &v) || !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+/* Registers every string of "redact" with `job`. */
+static void add_redactions(struct chored_job *job, struct json_object *doc)
+{
+	struct json_object *arr;
+	if (!json_object_object_get_ex(doc, "redact", &arr) ||
+	    !json_object_is_type(arr, json_type_array))
+		return;
+	for (size_t i = 0; i < json_object_array_length(arr); i++) {
+		struct json_object *s = json_object_array_get_idx(arr, i);
+		if (json_object_is_type(s, json_type_string))
+			chored__job_add_redaction(job, json_object_get_string(s));
+	}
+}
+
+/* Loads the plugin at `path` and checks its ABI fields as chored's loader does. Returns the
+ * descriptor, or NULL with the reason in err. */
+static const struct chored_plugin *load_plugin(const char *path, char *err, size_t errlen)
+{
+	void *dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	if (!dl) {
+		snprintf(err, errlen, "%s", dlerror());
+		return NULL;
+	}
+	const struct chored_plugin *p = dlsym(dl, "chored_plugin_v1");
+	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+	size_t blen = strlen(base);
+	if (blen > 3 && strcmp(base + blen - 3, ".so") == 0)
+		blen -= 3;
+	if (!p)
+		snprintf(err, errlen, "%s: no symbol chored_plugin_v1 (not a chored plugin)", path);
+	else if (p->abi_major != CHORED_ABI_MAJOR)
+		snprintf(err, errlen, "%s: abi_major is %u, this chored supports %u", path,
+		         (unsigned)p->abi_major, (unsigned)CHORED_ABI_MAJOR);
+	else if (p->abi_minor > CHORED_ABI_MINOR)
+		snprintf(err, errlen, "%s: abi_minor is %u, this chored supports up to %u", path,
+		         (unsigned)p->abi_minor, (unsigned)CHORED_ABI_MINOR);
+	else if (p->size < sizeof(struct chored_plugin))
+		snprintf(err, errlen, "%s: size is %u, ABI %u.0 needs at least %zu", path,
+		         (unsigned)p->size, (unsigned)CHORED_ABI_MAJOR,
+		         sizeof(struct chored_plugin));
+	else if (!p->name || strlen(p->name) != blen || strncmp(p->name, base, blen) != 0)
+		snprintf(err, errlen, "%s: name is \"%s\", the file name says \"%.*s\"", path,
+		         p->name ? p->name : "(null)", (int)blen, base);
+	else if (!p->run)
+		snprintf(err, errlen, "%s: run is NULL", path);
+	else
+		return p; /* the handle stays open for the life of the process */
+	dlclose(dl);
+	return NULL;
+}
+
+/* Copies options, state and run fields of the input into `job`. */
+static void setup_job(struct chored_job *job, struct json_object *doc)
+{
+	add_redactions(job, doc);
+	struct json_object *o, *v;
+	if (json_object_object_get_ex(doc, "options", &o) &&
+	    json_object_is_type(o, json_type_object)) {
+		json_object_object_foreach(o, key, val) chored__job_set_opt(
+		    job, key,
+		    json_object_is_type(val, json_type_null) ? "" : json_object_get_string(val));
+	}
+	if (json_object_object_get_ex(doc, "state", &o) &&
+	    json_object_is_type(o, json_type_object)) {
+		json_object_object_foreach(o, key, val) chored__job_set_state(
+		    job, key,
+		    json_object_is_type(val, json_type_null) ? NULL : json_object_get_string(val));
+	}
+	int64_t nominal =
+	    json_object_object_get_ex(doc, "nominal", &v) ? json_object_get_int64(v) : 0;
+	bool dry_run = json_object_object_get_ex(doc, "dry_run", &v) && json_object_get_boolean(v);
+	bool has_at =
+	    json_object_object_get_ex(doc, "at", &v) && !json_object_is_type(v, json_type_null);
+	int64_t at = has_at ? json_object_get_int64(v) : 0;
+	chored__job_set_run(job, get_str(doc, "run_id"), nominal, dry_run, has_at, at);
+}
+
+static void emit_started(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	struct json_object *rec = json_object_new_object();
+	json_object_object_add(rec, "t", json_object_new_string("started"));
+	json_object_object_add(rec, "mono_ns",
+	                       json_object_new_int64((int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec));
+	emit_line(NULL, rec);
+	json_object_put(rec);
+}
+
+static void emit_result(const char *status, const char *summary)
+{
+	struct json_object *rec = json_object_new_object();
+	json_object_object_add(rec, "t", json_object_new_string("result"));
+	json_object_object_add(rec, "status", json_object_new_string(status));
+	json_object_object_add(rec, "summary", json_object_new_string(summary));
+	emit_line(NULL, rec);
+	json_object_put(rec);
+}
+
+/* Reports an error before run(): a level-3 log record and a failed result, both redacted by
+ * `job`. */
+static int fail(struct chored_job *job, const char *msg)
+{
+	chored_log(job, CHORED_LOG_ERR, "chored-run: %s", msg);
+	char *r = chored__job_redact(job, msg);
+	emit_result("failed", r);
+	free(r);
+	return 0;
+}
+
+static const char *status_name(enum chored_status st)
+{
+	switch (st) {
+	case CHORED_OK:
+		return "ok";
+	case CHORED_PARTIAL:
+		return "partial";
+	default:
+		return "failed";
+	}
+}
+
+static int usage(FILE *f, int status)
+{
+	fprintf(f, "Usage: chored-run\n"
+	           "Runs one job of a chored plugin: started by chored, which writes the run's\n"
+	           "JSON input document on fd 0 and reads JSON-line records on fd 3 (see\n"
+	           "chored-plugin(7)). Not meant to be run by hand.\n"
+	           "  -h, --help      show this help\n"
+	           "  -V, --version   show the version\n");
+	return status;
+}
+
+/* Loads the plugin and performs the run described by `doc`; reports through fd 3. */
+static int serve(struct json_object *doc, struct chored_job *early)
+{
+	const char *path = get_str(doc, "plugin");
+	const char *name = get_str(doc, "job");
+	if (!path || !*path)
+		return fail(early, "input: \"plugin\" (the plugin's path) is missing");
+	if (!name || !*name)
+		return fail(early, "input: \"job\" (the job's name) is missing");
+	char err[1024] = "";
+	struct json_object *limits = NULL;
+	json_object_object_get_ex(doc, "limits", &limits);
+	if (run_limits_apply(limits, err, sizeof err) < 0)
+		return fail(early, err);
+	const struct chored_plugin *p = load_plugin(path, err, sizeof err);
+	if (!p)
+		return fail(early, err);
+
+	struct chored_job *job = chored__job_new(name, p);
+	chored__job_set_emit(job, emit_line, NULL);
+	setup_job(job, doc);
+	if (p->check && p->check(job) < 0) {
+		const char *key = chored__job_error_key(job);
+		const char *msg = chored__job_error_message(job);
+		snprintf(err, sizeof err, "%s%s%s", key ? key : "", key ? ": " : "",
+		         msg ? msg : "check failed");
+		fail(job, err);
+		chored__job_free(job);
+		return 0;
+	}
+	if (p->cancel) {
+		/* Without a cancel callback SIGTERM keeps its default action and ends the run. */
+		sig_plugin = p;
+		sig_job = job;
+		struct sigaction sa = {.sa_handler = on_sigterm, .sa_flags = SA_RESTART};
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGTERM, &sa, NULL);
+	}
+	emit_started();
+	enum chored_status st = p->run(job);
+	fflush(stdout);
+	emit_result(status_name(st), chored__job_summary(job));
+	/* Further signals must not touch the job being freed. */
+	signal(SIGTERM, SIG_IGN);
+	sig_job = NULL;
+	chored__job_free(job);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc > 1) {
+		if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)
+			return usage(stdout, 0);
+		if (strcmp(argv[1], "-V") == 0 || strcmp(argv[1], "--version") == 0) {
+			printf("chored-run %s (libchored %s, plugin ABI %d.%d)\n", PACKAGE_VERSION,
+			       chored_version(), CHORED_ABI_MAJOR, CHORED_ABI_MINOR);
+			return 0;
+		}
+		fprintf(stderr, "chored-run: unexpected argument '%s'\n", argv[1]);
+		return usage(stderr, EX_USAGE);
+	}
+	if (fcntl(RUNPROTO_FD, F_GETFD) < 0) {
+		fprintf(stderr, "chored-run: fd %d is not open: run by chored only\n", RUNPROTO_FD);
+		return EX_USAGE;
+	}
+	fcntl(RUNPROTO_FD, F_SETFD, FD_CLOEXEC); /* programs the plugin starts never see it */
+	/* The plugin shares our stdio: whole lines reach the run's log even if it is killed. */
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (getpgrp() != getpid())
+		setpgid(0, 0);
+
+	char err[512] = "";
+	struct json_object *doc = parse_input(err, sizeof err);
+	int devnull = open("/dev/null", O_RDONLY);
+	if (devnull < 0 || dup2(devnull, 0) < 0) {
+		fprintf(stderr, "chored-run: cannot reopen fd 0 on /dev/null: %s\n",
+		        strerror(errno));
+		return EX_OSERR;
+	}
+	if (devnull > 0)
+		close(devnull);
+
+	/* Redacts error messages until the plugin's own job exists. */
+	struct chored_job *early =
+	    chored__job_new(doc && get_str(doc, "job") ? get_str(doc, "job") : "", NULL);
+	chored__job_set_emit(early, emit_line, NULL);
+	int rc;
+	if (!doc) {
+		rc = fail(early, err);
+	} else {
+		add_redactions(early, doc);
+		rc = serve(doc, early);
+	}
+	chored__job_free(early);
+	json_object_put(doc);
+	return rc;
+}
