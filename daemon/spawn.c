@@ -1,0 +1,470 @@
+/* The daemon side of one run (daemon/spawn.h): process creation, the input document, the
+ * timeout, reaping and the outcome. Reading the runner's pipes is in spawn_read.c.
+ *
+ * No SIGCHLD handler: the exit is seen through a pidfd on the event loop. Every fd the
+ * daemon opens is close-on-exec; the runner gets exactly fds 0-3 (closefrom in the child
+ * catches any descriptor a library opened without O_CLOEXEC). The daemon must ignore or
+ * handle SIGPIPE: writing the input to a runner that died early fails with EPIPE. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/util.h>
+#include <json-c/json.h>
+
+#include "runproto.h"
+#include "spawn_int.h"
+
+/* How long the pipes may stay open after the runner exited: only a process that escaped the
+ * group (setsid) can hold them, and it must not hold up the run's outcome. */
+#define DRAIN_CAP_S 2
+
+/* Nothing is inherited: the daemon's environment may hold secrets (${env:NAME}). */
+static char *const runner_env[] = {"PATH=/usr/local/bin:/usr/bin:/bin", "LANG=C.UTF-8", NULL};
+/* Signals the daemon handles: the runner starts with their default actions. */
+static const int default_signals[] = {SIGHUP, SIGTERM, SIGINT, SIGCHLD, SIGPIPE};
+
+static void signal_group(struct runner *r, int sig)
+{
+	if (!r->reaped)
+		kill(-r->pid,
+		     sig); /* the runner leads its group, so this reaches what it started */
+}
+
+void spawn_user_begin(struct runner *r)
+{
+	r->depth++;
+}
+
+static void destroy(struct runner *r);
+
+bool spawn_user_end(struct runner *r)
+{
+	r->depth--;
+	if (!r->free_requested)
+		return true;
+	if (r->depth == 0)
+		destroy(r);
+	return false;
+}
+
+void spawn_check_finish(struct runner *r)
+{
+	if (r->reaped && !r->out.bev && !r->proto.bev && !r->finishing) {
+		r->finishing = true;
+		event_active(r->ev_finish, EV_TIMEOUT, 0);
+	}
+}
+
+static void describe(struct runner *r, struct runner_result *res)
+{
+	int ws = r->wstatus;
+	res->signal = ws != -1 && WIFSIGNALED(ws) ? WTERMSIG(ws) : 0;
+	res->exit_code = ws != -1 && WIFEXITED(ws) ? WEXITSTATUS(ws) : 0;
+	res->summary = r->summary;
+	if (r->have_result) {
+		res->status = r->result_status;
+		res->summary = r->result_summary ? r->result_summary : "";
+	} else if (r->stop == SPAWN_STOP_TIMEOUT) {
+		res->status = RUN_TIMEOUT;
+		snprintf(r->summary, sizeof r->summary, "timed out after %llds",
+		         (long long)r->timeout_s);
+	} else if (r->stop == SPAWN_STOP_CANCEL) {
+		res->status = RUN_CANCELLED;
+		snprintf(r->summary, sizeof r->summary, "cancelled");
+	} else if (res->signal) {
+		const char *abbrev = sigabbrev_np(res->signal);
+		res->status = RUN_CRASHED;
+		if (abbrev)
+			snprintf(r->summary, sizeof r->summary, "killed by SIG%s", abbrev);
+		else
+			snprintf(r->summary, sizeof r->summary, "killed by signal %d", res->signal);
+	} else {
+		res->status = RUN_CRASHED;
+		if (ws == -1)
+			snprintf(r->summary, sizeof r->summary,
+			         "runner ended without a result (exit status unavailable)");
+		else
+			snprintf(r->summary, sizeof r->summary,
+			         "runner exited with status %d without a result", res->exit_code);
+	}
+}
+
+static void on_finish(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct runner *r = arg;
+	event_del(r->ev_drain);
+	struct runner_result res;
+	describe(r, &res);
+	r->done_called = true;
+	spawn_user_begin(r);
+	r->cbs.done(r->data, &res);
+	spawn_user_end(r);
+}
+
+/* The grace period after the timeout or a cap after the exit: stop waiting for the pipes. */
+static void on_drain_cap(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	static const char note[] = "[spawn] output still open after the runner exited (a process "
+	                           "left its group); closed";
+	struct runner *r = arg;
+	if (!spawn_emit_output(r, note, sizeof note - 1, false) ||
+	    !spawn_stream_close(&r->out, true) || !spawn_stream_close(&r->proto, true))
+		return;
+	spawn_check_finish(r);
+}
+
+static void reap(struct runner *r, int options)
+{
+	int ws;
+	pid_t got;
+	while ((got = waitpid(r->pid, &ws, options)) == -1 && errno == EINTR)
+		;
+	if (got == 0)
+		return;                       /* not yet */
+	r->wstatus = got == r->pid ? ws : -1; /* -1: ECHILD, someone else reaped it */
+	r->reaped = true;
+	if (r->pidfd >= 0) {
+		close(r->pidfd);
+		r->pidfd = -1;
+	}
+	struct event *timers[] = {r->ev_exit, r->ev_deadline, r->ev_kill};
+	for (size_t i = 0; i < sizeof timers / sizeof timers[0]; i++)
+		if (timers[i])
+			event_del(timers[i]);
+}
+
+static void on_child_exit(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct runner *r = arg;
+	/* The runner is a zombie now and still holds its pid as the group id: kill the group
+	 * before reaping, so no program it started outlives the run and the id cannot have
+	 * been reused. */
+	kill(-r->pid, SIGKILL);
+	reap(r, WNOHANG);
+	if (!r->reaped)
+		return;
+	struct timeval cap = {DRAIN_CAP_S, 0};
+	evtimer_add(r->ev_drain, &cap);
+	spawn_check_finish(r);
+}
+
+static void on_kill(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	signal_group(arg, SIGKILL);
+}
+
+/* SIGTERM now, SIGKILL after the grace period; the first reason to stop is kept. */
+static void request_stop(struct runner *r, enum spawn_stop why)
+{
+	if (r->reaped)
+		return;
+	if (r->stop == SPAWN_STOP_NONE)
+		r->stop = why;
+	if (r->term_sent)
+		return;
+	r->term_sent = true;
+	event_del(r->ev_deadline);
+	signal_group(r, SIGTERM);
+	struct timeval grace = {r->grace_s > 0 ? (time_t)r->grace_s : 0, 0};
+	evtimer_add(r->ev_kill, &grace);
+}
+
+static void on_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	request_stop(arg, SPAWN_STOP_TIMEOUT);
+}
+
+/* The input is written; EOF tells the runner the document is complete. */
+static void input_close(struct runner *r)
+{
+	if (r->in) {
+		bufferevent_free(r->in);
+		r->in = NULL;
+	}
+}
+
+static void on_input_written(struct bufferevent *bev, void *arg)
+{
+	if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+		input_close(arg);
+}
+
+static void on_input_event(struct bufferevent *bev, short what, void *arg)
+{
+	(void)bev;
+	(void)what;
+	input_close(arg); /* EPIPE: the runner is gone; its exit tells the rest */
+}
+
+/* A close-on-exec pipe whose fds are all >= 4, so that the child's dup2 onto 0-3 can never
+ * overwrite another pipe end (when the daemon runs with some of 0-3 closed). */
+static int cloexec_pipe(int fds[2])
+{
+	if (pipe2(fds, O_CLOEXEC) != 0)
+		return -1;
+	for (int i = 0; i < 2; i++) {
+		if (fds[i] > RUNPROTO_FD)
+			continue;
+		int moved = fcntl(fds[i], F_DUPFD_CLOEXEC, RUNPROTO_FD + 1);
+		int saved = errno;
+		close(fds[i]);
+		fds[i] = moved;
+		if (moved < 0) {
+			close(fds[1 - i]);
+			errno = saved;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0) {
+		close(*fd);
+		*fd = -1;
+	}
+}
+
+/* Starts the process with fds 0-3 mapped; closes the child's ends in any case. */
+static int spawn_process(struct runner *r, const char *path, int child_in, int child_out,
+                         int child_proto, char *err, size_t errlen)
+{
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t at;
+	sigset_t none, defaults;
+	sigemptyset(&none);
+	sigemptyset(&defaults);
+	for (size_t i = 0; i < sizeof default_signals / sizeof default_signals[0]; i++)
+		sigaddset(&defaults, default_signals[i]);
+	int rc = posix_spawn_file_actions_init(&fa);
+	if (rc == 0 && (rc = posix_spawnattr_init(&at)) != 0)
+		posix_spawn_file_actions_destroy(&fa);
+	if (rc != 0) {
+		snprintf(err, errlen, "cannot start %s: %s", path, strerror(rc));
+		return -1;
+	}
+	if ((rc = posix_spawn_file_actions_adddup2(&fa, child_in, 0)) == 0 &&
+	    (rc = posix_spawn_file_actions_adddup2(&fa, child_out, 1)) == 0 &&
+	    (rc = posix_spawn_file_actions_adddup2(&fa, child_out, 2)) == 0 &&
+	    (rc = posix_spawn_file_actions_adddup2(&fa, child_proto, RUNPROTO_FD)) == 0 &&
+	    (rc = posix_spawn_file_actions_addclosefrom_np(&fa, RUNPROTO_FD + 1)) == 0 &&
+	    (rc = posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
+	                                            POSIX_SPAWN_SETSIGDEF)) == 0 &&
+	    (rc = posix_spawnattr_setpgroup(&at, 0)) == 0 &&
+	    (rc = posix_spawnattr_setsigmask(&at, &none)) == 0 &&
+	    (rc = posix_spawnattr_setsigdefault(&at, &defaults)) == 0) {
+		char *const argv[] = {(char *)path, NULL};
+		rc = posix_spawn(&r->pid, path, &fa, &at, argv, runner_env);
+	}
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&at);
+	if (rc != 0) {
+		snprintf(err, errlen, "cannot start %s: %s", path, strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+static int setup_events(struct runner *r)
+{
+	struct event_base *b = r->base;
+	if (!(r->ev_exit = event_new(b, r->pidfd, EV_READ | EV_PERSIST, on_child_exit, r)) ||
+	    !(r->ev_deadline = evtimer_new(b, on_deadline, r)) ||
+	    !(r->ev_kill = evtimer_new(b, on_kill, r)) ||
+	    !(r->ev_drain = evtimer_new(b, on_drain_cap, r)) ||
+	    !(r->ev_finish = event_new(b, -1, 0, on_finish, r)))
+		return -1;
+	if (event_add(r->ev_exit, NULL) != 0)
+		return -1;
+	if (r->timeout_s > 0) {
+		struct timeval tv = {(time_t)r->timeout_s, 0};
+		if (evtimer_add(r->ev_deadline, &tv) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int setup_input(struct runner *r, int fd, struct json_object *input)
+{
+	if (evutil_make_socket_nonblocking(fd) != 0 ||
+	    !(r->in = bufferevent_socket_new(r->base, fd, BEV_OPT_CLOSE_ON_FREE))) {
+		close(fd);
+		return -1;
+	}
+	size_t len;
+	const char *doc = json_object_to_json_string_length(input, JSON_C_TO_STRING_PLAIN, &len);
+	if (!doc || bufferevent_write(r->in, doc, len) != 0 || bufferevent_write(r->in, "\n", 1))
+		return -1;
+	bufferevent_setcb(r->in, NULL, on_input_written, on_input_event, r);
+	return bufferevent_enable(r->in, EV_WRITE);
+}
+
+static int copy_secrets(struct runner *r, const char *const *redact)
+{
+	size_t n = 0;
+	for (size_t i = 0; redact && redact[i]; i++)
+		n += redact[i][0] != '\0';
+	if (n == 0)
+		return 0;
+	if (!(r->redact = calloc(n + 1, sizeof *r->redact)))
+		return -1;
+	n = 0;
+	for (size_t i = 0; redact[i]; i++) {
+		if (redact[i][0] == '\0')
+			continue;
+		if (!(r->redact[n++] = strdup(redact[i])))
+			return -1;
+	}
+	return 0;
+}
+
+int runner_start(struct event_base *base, const struct runner_params *p,
+                 const struct runner_cbs *cbs, void *data, struct runner **out, char *err,
+                 size_t errlen)
+{
+	*out = NULL;
+	if (!p->path || !p->input || !cbs->done) {
+		snprintf(err, errlen, "runner_start: path, input and done are required");
+		return -1;
+	}
+	struct runner *r = calloc(1, sizeof *r);
+	if (!r || copy_secrets(r, p->redact) != 0) {
+		snprintf(err, errlen, "cannot start %s: out of memory", p->path);
+		destroy(r);
+		return -1;
+	}
+	r->base = base;
+	r->cbs = *cbs;
+	r->data = data;
+	r->timeout_s = p->timeout_s;
+	r->grace_s = p->grace_s;
+	r->pidfd = -1;
+	r->wstatus = -1;
+	r->reaped = true; /* nothing to kill until the process exists */
+
+	int in[2] = {-1, -1}, outp[2] = {-1, -1}, proto[2] = {-1, -1};
+	if (cloexec_pipe(in) != 0 || cloexec_pipe(outp) != 0 || cloexec_pipe(proto) != 0) {
+		snprintf(err, errlen, "cannot start %s: pipe: %s", p->path, strerror(errno));
+		goto fail_fds;
+	}
+	int rc = spawn_process(r, p->path, in[0], outp[1], proto[1], err, errlen);
+	close_fd(&in[0]);
+	close_fd(&outp[1]);
+	close_fd(&proto[1]);
+	if (rc != 0)
+		goto fail_fds;
+	r->reaped = false;
+	r->pidfd = (int)syscall(SYS_pidfd_open, r->pid, 0); /* always close-on-exec */
+	if (r->pidfd < 0) {
+		snprintf(err, errlen, "cannot watch %s: pidfd_open: %s", p->path, strerror(errno));
+		goto fail_fds;
+	}
+	/* From here the fds belong to the bufferevents, even on failure. */
+	int fd_in = in[1], fd_out = outp[0], fd_proto = proto[0];
+	in[1] = outp[0] = proto[0] = -1;
+	if (setup_input(r, fd_in, p->input) != 0 ||
+	    spawn_stream_open(r, &r->out, fd_out, false) != 0 ||
+	    spawn_stream_open(r, &r->proto, fd_proto, true) != 0 || setup_events(r) != 0) {
+		snprintf(err, errlen, "cannot start %s: event setup failed", p->path);
+		runner_free(r);
+		return -1;
+	}
+	*out = r;
+	return 0;
+
+fail_fds:
+	for (int i = 0; i < 2; i++) {
+		close_fd(&in[i]);
+		close_fd(&outp[i]);
+		close_fd(&proto[i]);
+	}
+	runner_free(r);
+	return -1;
+}
+
+void runner_cancel(struct runner *r)
+{
+	request_stop(r, SPAWN_STOP_CANCEL);
+}
+
+void runner_kill(struct runner *r)
+{
+	if (r->reaped)
+		return;
+	if (r->stop == SPAWN_STOP_NONE)
+		r->stop = SPAWN_STOP_CANCEL; /* on purpose: not a crash */
+	signal_group(r, SIGKILL);
+}
+
+pid_t runner_pid(const struct runner *r)
+{
+	return r->pid;
+}
+
+static void free_event(struct event **ev)
+{
+	if (*ev) {
+		event_free(*ev);
+		*ev = NULL;
+	}
+}
+
+static void destroy(struct runner *r)
+{
+	if (!r)
+		return;
+	input_close(r);
+	spawn_stream_close(&r->out, false);
+	spawn_stream_close(&r->proto, false);
+	if (r->proto.tok)
+		json_tokener_free(r->proto.tok);
+	free_event(&r->ev_exit);
+	free_event(&r->ev_deadline);
+	free_event(&r->ev_kill);
+	free_event(&r->ev_drain);
+	free_event(&r->ev_finish);
+	if (r->pidfd >= 0)
+		close(r->pidfd);
+	for (size_t i = 0; r->redact && r->redact[i]; i++)
+		free(r->redact[i]);
+	free(r->redact);
+	free(r->result_summary);
+	free(r);
+}
+
+void runner_free(struct runner *r)
+{
+	if (!r)
+		return;
+	if (!r->reaped) {
+		kill(-r->pid, SIGKILL);
+		reap(r, 0);
+	}
+	if (r->depth > 0) {
+		r->free_requested = true; /* destroyed when the callback returns */
+		return;
+	}
+	destroy(r);
+}
