@@ -114,6 +114,8 @@ int main(void)
 	       firings, firings + 5);
 	fflush(stdout);
 
+	bh_print_machine();
+	fflush(stdout);
 	struct bh_daemon d;
 	bh_start(&d, dir);
 	double ready_s = bh_wait_ready(&d, 30);

@@ -50,6 +50,31 @@ void bh_build_path(char *out, size_t n, const char *rel)
 		die("path too long: %s", rel);
 }
 
+void bh_runner_path(char *out, size_t n)
+{
+	const char *env = getenv("CHORED_RUNNER");
+	if (env && *env) {
+		snprintf(out, n, "%s", env);
+		return;
+	}
+	bh_build_path(out, n, "daemon/chored-run-uninstalled");
+	if (access(out, X_OK) != 0)
+		bh_build_path(out, n, "daemon/chored-run");
+}
+
+void bh_print_machine(void)
+{
+	char load[128] = "?";
+	FILE *f = fopen("/proc/loadavg", "r");
+	if (f) {
+		if (!fgets(load, sizeof load, f))
+			snprintf(load, sizeof load, "?");
+		fclose(f);
+	}
+	load[strcspn(load, "\n")] = '\0';
+	printf("machine: %ld CPUs online, /proc/loadavg %s\n", sysconf(_SC_NPROCESSORS_ONLN), load);
+}
+
 long bh_env_long(const char *name, long def, long min)
 {
 	const char *v = getenv(name);
@@ -154,6 +179,9 @@ void bh_start(struct bh_daemon *d, const char *dir)
 	unsetenv("WATCHDOG_USEC");
 	unsetenv("WATCHDOG_PID");
 	unsetenv("LISTEN_FDS");
+	char runner[4096];
+	bh_runner_path(runner, sizeof runner);
+	setenv("CHORED_RUNNER", runner, 1);
 	int p[2];
 	if (pipe2(p, O_CLOEXEC) != 0)
 		die("pipe: %s", strerror(errno));

@@ -14,6 +14,13 @@
 const char *bh_builddir(void);
 /* out = builddir/rel. */
 void bh_build_path(char *out, size_t n, const char *rel);
+/* The runner the daemon should start: $CHORED_RUNNER, else the build tree's
+ * daemon/chored-run-uninstalled (a real binary; daemon/chored-run there is a libtool wrapper
+ * script whose shell start-up would distort the start lag), else daemon/chored-run. */
+void bh_runner_path(char *out, size_t n);
+/* Prints "machine: N CPUs, load average A B C" — figures taken on a busy machine mean
+ * little. */
+void bh_print_machine(void);
 /* Integer from the environment, def when unset; exits on garbage or a value < min. */
 long bh_env_long(const char *name, long def, long min);
 /* A new directory /tmp/chored-bench-TAG.XXXXXX (malloc'd; free after bh_rmtree). */
@@ -42,7 +49,8 @@ struct bh_daemon {
 };
 
 /* Starts BUILDDIR/daemon/chored -c dir/chored.conf --log-format=json, foreground, with its
- * stderr on a pipe, stdin on /dev/null and no systemd variables in its environment. */
+ * stderr on a pipe, stdin on /dev/null, CHORED_RUNNER = bh_runner_path() and no systemd
+ * variables in its environment. */
 void bh_start(struct bh_daemon *d, const char *dir);
 /* The next complete log line (NUL-terminated, valid until the next call), or NULL when the
  * deadline (CLOCK_MONOTONIC ns) passed or the daemon closed stderr. *read_ns, when not NULL,

@@ -43,6 +43,8 @@ int main(void)
 	       N_JOBS, month, seconds);
 	fflush(stdout);
 
+	bh_print_machine();
+	fflush(stdout);
 	struct bh_daemon d;
 	bh_start(&d, dir);
 	bh_wait_ready(&d, 30);

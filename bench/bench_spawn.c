@@ -173,12 +173,14 @@ int main(void)
 {
 	char plain[4096], runner[4096], plug[4096];
 	bh_build_path(plain, sizeof plain, "bench/bench_plain");
-	bh_build_path(runner, sizeof runner, "daemon/chored-run");
+	bh_runner_path(runner, sizeof runner);
 	bh_build_path(plug, sizeof plug, "tests/plugins/stage/testplug.so");
 	if (access(plain, X_OK) || access(runner, X_OK)) {
 		fprintf(stderr, "bench_spawn: %s or %s is not built\n", plain, runner);
 		return 1;
 	}
+	bh_print_machine();
+	fflush(stdout);
 	static double a[SPAWNS], b[SPAWNS], r[SPAWNS], rt[SPAWNS];
 	bool byte_plain = true, byte_runner = true, saw;
 	/* Interleaved, so both programs see the same machine load. */
@@ -192,8 +194,9 @@ int main(void)
 	}
 	printf("posix_spawn -> main() (first byte on a pipe), CLOCK_MONOTONIC:\n");
 	report("  plain C program (libc only)  ", a, SPAWNS);
-	report(byte_runner ? "  chored-run (all its libraries)" : "  chored-run (to exit: no byte)",
+	report(byte_runner ? "  chored-run (its libraries)   " : "  chored-run (to exit: no byte)",
 	       b, SPAWNS);
+	printf("  runner: %s\n", runner);
 	if (!byte_plain)
 		printf("  (bench_plain wrote nothing: its figure is spawn -> exit)\n");
 	printf("  dynamic loading share of chored-run: %.3f ms\n",
