@@ -1,0 +1,92 @@
+# Helpers for the daemon integration tests (sourced): a temp dir with a config, the test
+# plugins, the real chored started in the background, the state DB read with sqlite3 and
+# the control socket with curl. Every wait polls against a deadline.
+. "$(dirname "$0")/tap.sh"
+
+: "${top_builddir:?run through make check (top_builddir is not set)}"
+tmp=$(mktemp -d)
+dpid=
+cleanup() {
+	if [ -n "$dpid" ]; then
+		kill -9 "$dpid" 2>/dev/null
+		wait "$dpid" 2>/dev/null
+	fi
+	# Runners left by a kill -9 of the daemon are their own process group leaders.
+	for p in $(cat "$tmp"/runner-pids 2>/dev/null); do kill -9 -- "-$p" 2>/dev/null; done
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+umask 022
+mkdir -p "$tmp/conf.d" "$tmp/plugins"
+cp "$top_builddir/tests/plugins/stage/testplug.so" "$tmp/plugins/"
+CHORED_RUNNER=$top_builddir/daemon/chored-run-uninstalled
+export CHORED_RUNNER
+db=$tmp/state.db
+sock=$tmp/run/chored.sock
+log=$tmp/daemon.log
+
+# write_conf [EXTRA DAEMON KEYS…]: the main file; jobs go into conf.d/ drop-ins.
+write_conf() {
+	{
+		echo "[daemon]"
+		echo "state = sqlite://$db"
+		echo "plugin_dir = $tmp/plugins"
+		echo "socket = $sock"
+		for kv in "$@"; do echo "$kv"; done
+	} >"$tmp/chored.conf"
+}
+
+# dropin NAME <<EOF … EOF
+dropin() { cat >"$tmp/conf.d/$1.conf"; }
+
+# wait_until SECONDS CMD…: polls CMD every 0.1 s; returns 1 when the deadline passes.
+wait_until() {
+	_deadline=$(($(date +%s) + $1))
+	shift
+	while ! "$@" >/dev/null 2>&1; do
+		[ "$(date +%s)" -ge "$_deadline" ] && return 1
+		sleep 0.1
+	done
+	return 0
+}
+
+alive() { kill -0 "$dpid" 2>/dev/null; }
+
+start_daemon() {
+	rm -f "$sock"
+	"$CHORED" -d -c "$tmp/chored.conf" 2>>"$log" &
+	dpid=$!
+	if ! wait_until 20 test -S "$sock"; then
+		diag "chored did not open its socket; log:" "$(cat "$log")"
+		return 1
+	fi
+}
+
+# stop_daemon: SIGTERM, wait; sets $stop_rc.
+stop_daemon() {
+	kill -TERM "$dpid"
+	wait "$dpid"
+	stop_rc=$?
+	dpid=
+}
+
+sql() { sqlite3 -cmd '.timeout 5000' "$db" "$1" 2>/dev/null; }
+# count WHERE-CLAUSE: number of runs matching
+count() { sql "SELECT count(*) FROM runs WHERE $1"; }
+# at_least N WHERE-CLAUSE (for wait_until)
+at_least() { [ "$(count "$2")" -ge "$1" ] 2>/dev/null; }
+
+api() { curl -s --max-time 20 --unix-socket "$sock" "$@"; }
+
+# The pids of the daemon's children (the runners).
+runner_pids() { ps -o pid= --ppid "$dpid" 2>/dev/null | tr -d ' '; }
+
+# json_get JSON PYTHON-EXPR: evaluates EXPR with `j` bound to the parsed document.
+json_get() { printf '%s' "$1" | python3 -c "import json,sys; j=json.load(sys.stdin); print($2)"; }
+
+# check DESCRIPTION CMD…: ok when CMD succeeds.
+check() {
+	_desc=$1
+	shift
+	if "$@"; then ok "$_desc"; else not_ok "$_desc"; fi
+}
