@@ -4,7 +4,8 @@
 usage: http_echo.py PORTFILE LOGFILE
 Listens on 127.0.0.1 on a free port, writes the port to PORTFILE once ready, and appends
 one JSON line per request to LOGFILE: {"method","path","headers":{lower-case name: value},
-"body"}. Routes:
+"body"}, and rewrites LOGFILE.last with the last request as plain lines a shell test can grep:
+"method M", "path P", "body B", then "name: value" per header (names in lower case). Routes:
   /status/NNN          answers NNN
   /flaky/NAME/K[/RA]   answers 503 (with Retry-After: RA when given) to the first K
                        requests for NAME, then 200
@@ -40,6 +41,11 @@ class Handler(BaseHTTPRequestHandler):
         with lock:
             with open(sys.argv[2], "a") as f:
                 f.write(json.dumps(rec) + "\n")
+            with open(sys.argv[2] + ".last.tmp", "w") as f:
+                f.write("method %s\npath %s\nbody %s\n" % (self.command, self.path, body))
+                for k, v in rec["headers"].items():
+                    f.write("%s: %s\n" % (k, v))
+            os.rename(sys.argv[2] + ".last.tmp", sys.argv[2] + ".last")
         parts = self.path.strip("/").split("/")
         status, extra = 200, {}
         if parts[0] == "status" and len(parts) > 1:
@@ -55,13 +61,16 @@ class Handler(BaseHTTPRequestHandler):
         elif parts[0] == "slow" and len(parts) > 1:
             time.sleep(int(parts[1]) / 1000)
         out = json.dumps(rec).encode() if self.command != "HEAD" else b""
-        self.send_response(status)
-        for k, v in extra.items():
-            self.send_header(k, v)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(out)))
-        self.end_headers()
-        self.wfile.write(out)
+        try:
+            self.send_response(status)
+            for k, v in extra.items():
+                self.send_header(k, v)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(out)))
+            self.end_headers()
+            self.wfile.write(out)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up (timeout and cancel tests)
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = handle_any
 
