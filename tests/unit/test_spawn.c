@@ -30,6 +30,8 @@
 #define WATCHDOG_S 30
 
 static char fake_path[PATH_MAX];
+static char runner_path[PATH_MAX]; /* the real chored-run of this build tree */
+static char testplug_path[PATH_MAX];
 
 static int64_t now_ns(void)
 {
@@ -43,6 +45,7 @@ struct run {
 	struct event_base *base;
 	struct runner *r;
 	int64_t t_start, t_started, t_done; /* CLOCK_MONOTONIC ns */
+	int64_t start_call_ns;              /* how long runner_start itself took */
 	int64_t started_mono;               /* as reported by the runner */
 	int started_calls;
 	int records_before_started; /* records or output seen before started(): order check */
@@ -156,13 +159,14 @@ static void run_fini(struct run *t)
 }
 
 /* Starts fake_runner with `input` (consumed) and runs the loop until done(). */
-static void run_doc(struct run *t, struct json_object *input, const char *const *redact,
-                    int64_t timeout_s, int64_t grace_s)
+static void run_path(struct run *t, const char *path, struct json_object *input,
+                     const char *const *redact, int64_t timeout_s, int64_t grace_s)
 {
-	struct runner_params p = {fake_path, input, redact, timeout_s, grace_s};
+	struct runner_params p = {path, input, redact, timeout_s, grace_s};
 	char err[256] = "";
 	t->t_start = now_ns();
 	int rc = runner_start(t->base, &p, &cbs, t, &t->r, err, sizeof err);
+	t->start_call_ns = now_ns() - t->t_start;
 	json_object_put(input);
 	if (rc != 0)
 		fail_msg("runner_start: %s", err);
@@ -173,6 +177,12 @@ static void run_doc(struct run *t, struct json_object *input, const char *const 
 	event_free(wd);
 	if (t->watchdog_fired)
 		fail_msg("the run did not end within %d s", WATCHDOG_S);
+}
+
+static void run_doc(struct run *t, struct json_object *input, const char *const *redact,
+                    int64_t timeout_s, int64_t grace_s)
+{
+	run_path(t, fake_path, input, redact, timeout_s, grace_s);
 }
 
 static struct json_object *doc(const char *mode)
@@ -661,7 +671,7 @@ static void test_no_fd_leak_and_figures(void **state)
 	static const char *const modes[] = {"ok", "crash", "noresult", "badjson", "ok"};
 	enum { RUNS = 50 };
 	int before = count_fds();
-	int64_t lag[RUNS];
+	int64_t lag[RUNS], call[RUNS];
 	size_t nlag = 0;
 	double cpu0 = cpu_us();
 	for (int i = 0; i < RUNS; i++) {
@@ -669,6 +679,7 @@ static void test_no_fd_leak_and_figures(void **state)
 		run_init(&t);
 		run_mode(&t, modes[i % 5], 0, 5);
 		assert_int_equal(t.done_calls, 1);
+		call[i] = t.start_call_ns;
 		if (t.started_calls)
 			lag[nlag++] = t.started_mono - t.t_start;
 		run_fini(&t);
@@ -680,6 +691,9 @@ static void test_no_fd_leak_and_figures(void **state)
 	print_message("# runner_start -> fake_runner main(): median %.0f us, p90 %.0f us "
 	              "(%d runs)\n",
 	              (double)lag[nlag / 2] / 1e3, (double)lag[nlag * 9 / 10] / 1e3, RUNS);
+	qsort(call, RUNS, sizeof *call, cmp_i64);
+	print_message("# runner_start call (pipes, posix_spawn, pidfd, events): median %.0f us\n",
+	              (double)call[RUNS / 2] / 1e3);
 	print_message("# daemon-side CPU per run (this process, user+sys): %.0f us\n", cpu);
 }
 
@@ -741,11 +755,113 @@ static void test_free_at_any_time(void **state)
 	run_fini(&t);
 }
 
+/* The input document chored would send to run testplug with `mode`. */
+static struct json_object *real_doc(const char *mode, const char *token)
+{
+	struct json_object *o = json_object_new_object(), *opts = json_object_new_object();
+	json_object_object_add(o, "plugin", json_object_new_string(testplug_path));
+	json_object_object_add(o, "job", json_object_new_string("spawntest"));
+	json_object_object_add(o, "run_id", json_object_new_string("r1"));
+	json_object_object_add(o, "nominal", json_object_new_int64(1767225600));
+	json_object_object_add(o, "dry_run", json_object_new_boolean(0));
+	json_object_object_add(opts, "mode", json_object_new_string(mode));
+	if (token) {
+		json_object_object_add(opts, "token", json_object_new_string(token));
+		struct json_object *red = json_object_new_array();
+		json_object_array_add(red, json_object_new_string(token));
+		json_object_object_add(o, "redact", red);
+	}
+	json_object_object_add(o, "options", opts);
+	json_object_object_add(o, "state", json_object_new_object());
+	return o;
+}
+
+static void test_real_runner_outcomes(void **state)
+{
+	(void)state;
+	struct run t;
+	run_init(&t);
+	run_path(&t, runner_path, real_doc("ok", NULL), NULL, 0, 5);
+	assert_int_equal(t.res.status, RUN_OK);
+	assert_string_equal(t.res.summary, "ok");
+	assert_int_equal(t.started_calls, 1);
+	assert_int_equal(t.records_before_started, 0);
+	run_fini(&t);
+
+	run_init(&t);
+	run_path(&t, runner_path, real_doc("partial", NULL), NULL, 0, 5);
+	assert_int_equal(t.res.status, RUN_PARTIAL);
+	assert_string_equal(t.res.summary, "2 of 3 items");
+	run_fini(&t);
+
+	run_init(&t);
+	run_path(&t, runner_path, real_doc("segv", NULL), NULL, 0, 5);
+	assert_int_equal(t.res.status, RUN_CRASHED);
+	assert_int_equal(t.res.signal, SIGSEGV);
+	assert_string_equal(t.res.summary, "killed by SIGSEGV");
+	run_fini(&t);
+
+	/* sleep sleeps 30 s: the 1 s timeout ends it, the plugin's cancel or SIGTERM within the
+	 * 2 s grace. */
+	run_init(&t);
+	run_path(&t, runner_path, real_doc("sleep", NULL), NULL, 1, 2);
+	assert_int_equal(t.res.status, RUN_TIMEOUT);
+	assert_string_equal(t.res.summary, "timed out after 1s");
+	double el = secs(t.t_done - t.t_start);
+	assert_true(el >= 1.0);
+	assert_true(el < 4.0);
+	run_fini(&t);
+}
+
+static void test_real_runner_secret(void **state)
+{
+	(void)state;
+	const char *token = "tok-5ecr3t-99";
+	const char *const redact[] = {token, NULL};
+	struct run t;
+	run_init(&t);
+	run_path(&t, runner_path, real_doc("print-secret", token), redact, 0, 5);
+	assert_int_equal(t.res.status, RUN_OK);
+	assert_string_equal(t.res.summary, "summary token=***");
+	assert_true(has_line(&t, "stdout token=***"));
+	assert_true(has_line(&t, "stderr token=***"));
+	for (size_t i = 0; i < t.nlines; i++)
+		assert_null(strstr(t.lines[i], "5ecr3t"));
+	const char *text = json_object_to_json_string(t.records);
+	assert_null(strstr(text, "5ecr3t"));
+	assert_non_null(strstr(text, "log token=***"));
+	run_fini(&t);
+}
+
+/* posix_spawn → plugin run() entered, with the real runner: the floor of the start lag. */
+static void test_real_runner_start_lag(void **state)
+{
+	(void)state;
+	enum { RUNS = 30 };
+	int64_t lag[RUNS];
+	for (int i = 0; i < RUNS; i++) {
+		struct run t;
+		run_init(&t);
+		run_path(&t, runner_path, real_doc("ok", NULL), NULL, 0, 5);
+		assert_int_equal(t.res.status, RUN_OK);
+		assert_int_equal(t.started_calls, 1);
+		lag[i] = t.started_mono - t.t_start;
+		run_fini(&t);
+	}
+	qsort(lag, RUNS, sizeof *lag, cmp_i64);
+	print_message("# runner_start -> chored-run + testplug run() entered: median %.0f us, "
+	              "p90 %.0f us (%d runs)\n",
+	              (double)lag[RUNS / 2] / 1e3, (double)lag[RUNS * 9 / 10] / 1e3, RUNS);
+}
+
 static int find_fake_runner(void)
 {
 	const char *top = getenv("top_builddir");
 	if (top) {
 		snprintf(fake_path, sizeof fake_path, "%s/tests/unit/fake_runner", top);
+		snprintf(runner_path, sizeof runner_path, "%s/daemon/chored-run-uninstalled", top);
+		snprintf(testplug_path, sizeof testplug_path, "%s/tests/plugins/stage/testplug.so",
+		         top);
 		return 0;
 	}
 	/* Run by hand: fake_runner sits next to this program. */
@@ -755,6 +871,12 @@ static int find_fake_runner(void)
 	fake_path[n] = '\0';
 	char *slash = strrchr(fake_path, '/');
 	strcpy(slash + 1, "fake_runner");
+	/* tests/unit/ → the top of the build tree */
+	int dir = (int)(slash - fake_path);
+	snprintf(runner_path, sizeof runner_path, "%.*s/../../daemon/chored-run-uninstalled", dir,
+	         fake_path);
+	snprintf(testplug_path, sizeof testplug_path, "%.*s/../../tests/plugins/stage/testplug.so",
+	         dir, fake_path);
 	return 0;
 }
 
@@ -762,9 +884,17 @@ int main(void)
 {
 	/* As in the daemon: a runner that dies early makes writing its input fail with EPIPE. */
 	signal(SIGPIPE, SIG_IGN);
-	if (find_fake_runner() != 0 || access(fake_path, X_OK) != 0) {
-		fprintf(stderr, "test_spawn: cannot find fake_runner (%s)\n", fake_path);
+	if (find_fake_runner() != 0) {
+		fprintf(stderr, "test_spawn: cannot locate the build tree\n");
 		return 1;
+	}
+	const char *need[] = {fake_path, runner_path, testplug_path};
+	for (size_t i = 0; i < 3; i++) {
+		if (access(need[i], R_OK) != 0) {
+			fprintf(stderr, "test_spawn: %s: %s (run through make check)\n", need[i],
+			        strerror(errno));
+			return 1;
+		}
 	}
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_ok_and_record_order),
@@ -787,6 +917,9 @@ int main(void)
 	    cmocka_unit_test(test_no_fd_leak_and_figures),
 	    cmocka_unit_test(test_spawn_error),
 	    cmocka_unit_test(test_free_at_any_time),
+	    cmocka_unit_test(test_real_runner_outcomes),
+	    cmocka_unit_test(test_real_runner_secret),
+	    cmocka_unit_test(test_real_runner_start_lag),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
