@@ -1,0 +1,41 @@
+#!/bin/sh
+# kill -9 of the daemon in the middle of a run, then a restart: no finished run is lost,
+# the interrupted run is recorded as such, and its slot does not run a second time.
+. "$(dirname "$0")/daemon_lib.sh"
+
+sec=$((($(date +%s) + 3) % 60))
+write_conf
+dropin 10-jobs <<EOF2
+[job tick]
+plugin = testplug
+schedule = * * * * * *
+mode = ok
+
+[job long]
+plugin = testplug
+schedule = $sec * * * * *
+catchup = all
+mode = sleep
+seconds = 3s
+EOF2
+start_daemon || exit 1
+wait_until 15 at_least 1 "job='long' AND status='running'"
+runner_pids >"$tmp/runner-pids"
+done_before=$(count "job='tick' AND status='ok'")
+ids_before=$(sql "SELECT group_concat(id) FROM (SELECT id FROM runs WHERE job='tick' AND status='ok' ORDER BY id)")
+kill -9 "$dpid"
+wait "$dpid" 2>/dev/null
+dpid=
+check "some runs had finished before the kill" [ "$done_before" -ge 1 ]
+start_daemon || exit 1
+is "$(sql "SELECT group_concat(id) FROM (SELECT id FROM runs WHERE job='tick' AND status='ok' AND id IN ($ids_before) ORDER BY id)")" \
+	"$ids_before" "every run finished before the kill is still recorded"
+is "$(sql "SELECT status FROM runs WHERE job='long'")" "interrupted" \
+	"the run cut by the kill is recorded as interrupted"
+wait_until 2 at_least 2 "job='long'"
+is "$(count "job='long'")" 1 "its slot is not run a second time after the restart"
+check "the daemon schedules again after the restart" \
+	wait_until 10 at_least 1 "job='tick' AND status='ok' AND id > (SELECT id FROM runs WHERE job='long')"
+stop_daemon
+is "$stop_rc" 0 "SIGTERM: exit 0"
+plan_done
