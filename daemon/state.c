@@ -380,7 +380,7 @@ static int configure(struct state *st, char *err, size_t errlen)
 	 * could lose the last commits (never corrupt the file). FULL would fsync each commit:
 	 * measured on this machine (ext4 on virtio) at ~2.7 ms per transaction, far over the
 	 * 0.3 ms it may cost and the 1 ms per-run budget of the whole daemon; with NORMAL a
-	 * begin + finish costs ~0.2 ms (bench/bench_state.c). */
+	 * begin + finish costs ~0.25 ms (bench/bench_state.c). */
 	if (sqlite3_exec(st->db,
 	                 "PRAGMA synchronous = " STATE_SYNC "; PRAGMA foreign_keys = ON;"
 	                 "PRAGMA journal_size_limit = 16777216;",
@@ -454,6 +454,7 @@ int state_open(const char *url, struct state **out, char *err, size_t errlen)
 		state_close(st);
 		return -1;
 	}
+	state_ckpt_start(st);
 	*out = st;
 	return 0;
 }
@@ -462,6 +463,7 @@ void state_close(struct state *st)
 {
 	if (!st)
 		return;
+	state_ckpt_stop(st);
 	for (int i = 0; i < SS__COUNT; i++)
 		sqlite3_finalize(st->stmts[i]);
 	sqlite3_close(st->db);

@@ -38,8 +38,14 @@ struct state {
 	sqlite3 *db;
 	char *path; /* owned: the file path, named in every error message */
 	sqlite3_stmt *stmts[SS__COUNT];
-	char errmsg[512]; /* the last failure, for the calls that have no err buffer */
+	char errmsg[512];        /* the last failure, for the calls that have no err buffer */
+	struct state_ckpt *ckpt; /* owned: the checkpoint thread, NULL when it could not start */
 };
+
+/* Starts checkpointing in a thread (state_ckpt.c); without one SQLite's automatic
+ * checkpoints stay in place. state_ckpt_stop joins it; both are no-ops when absent. */
+void state_ckpt_start(struct state *st);
+void state_ckpt_stop(struct state *st);
 
 /* The cached statement `which`, reset and ready to bind; NULL when it cannot be prepared
  * (sqlite3_errmsg says why: report it with state_fail). */

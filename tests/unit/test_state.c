@@ -697,6 +697,35 @@ static void test_two_handles(void **s)
 	state_close(b);
 }
 
+/* The WAL is copied into the main file while the store stays open (by the checkpoint
+ * thread): ~6 MB of logs must reach the main file without a close. */
+static void test_checkpoints_while_open(void **s)
+{
+	struct fx *f = *s;
+	enum { LEN = 512 * 1024 };
+	char *text = malloc(LEN + 1);
+	memset(text, 'c', LEN);
+	text[LEN] = '\0';
+	struct state_log_line two[] = {{1, "out", 6, text, NULL}, {2, "out", 6, text, NULL}};
+	for (int i = 0; i < 6; i++) {
+		int64_t id = begin(f, "big", i, 0);
+		assert_int_equal(state_run_finish(f->st, id, RUN_OK, 0, NULL, NULL, two, 2, NULL, 0,
+		                                  1, 0, f->err, sizeof f->err),
+		                 0);
+	}
+	free(text);
+	struct stat sb;
+	for (int tries = 0; tries < 300; tries++) { /* up to 30 s on a loaded machine */
+		assert_int_equal(stat(f->t.db, &sb), 0);
+		if (sb.st_size >= 6 * 1024 * 1024)
+			break;
+		/* A commit after a finished checkpoint is also what restarts the WAL. */
+		assert_int_equal(state_meta_set(f->st, "tick", "x"), 0);
+		usleep(100 * 1000);
+	}
+	assert_true(sb.st_size >= 6 * 1024 * 1024);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -719,6 +748,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_meta, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_recovery, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_two_handles, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_checkpoints_while_open, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
