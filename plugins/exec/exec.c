@@ -230,6 +230,11 @@ static enum chored_status run(struct chored_job *job)
 		return CHORED_OK;
 	}
 	char **env = build_env(job);
+	/* posix_spawnp searches the caller's PATH: make it the child's (this process serves
+	 * one run only). */
+	for (char **e = env; e && *e; e++)
+		if (strncmp(*e, "PATH=", 5) == 0)
+			setenv("PATH", *e + 5, 1);
 	posix_spawn_file_actions_t fa;
 	posix_spawn_file_actions_init(&fa);
 	const char *cwd = chored_job_opt(job, "cwd");
