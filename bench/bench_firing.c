@@ -66,18 +66,14 @@ static json_object *field(json_object *o, const char *key)
 	return NULL;
 }
 
-/* Nominal as seconds: a number, or ISO 8601 text compared only for identity (hashed). */
+/* The slot's nominal time (seconds). A line without a numeric one cannot be matched to a
+ * slot: it gets a key of its own, so it is counted (and shows up as a gap). */
 static int64_t nominal_of(json_object *o)
 {
+	static int64_t unmatched = INT64_MIN / 2;
 	json_object *v = field(o, "nominal");
-	if (!v)
-		return INT64_MIN;
-	if (json_object_is_type(v, json_type_string)) {
-		uint64_t h = 1469598103934665603u;
-		for (const char *p = json_object_get_string(v); *p; p++)
-			h = (h ^ (unsigned char)*p) * 1099511628211u;
-		return (int64_t)(h >> 1);
-	}
+	if (!v || !json_object_is_type(v, json_type_int))
+		return unmatched++;
 	return json_object_get_int64(v);
 }
 
