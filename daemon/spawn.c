@@ -321,22 +321,44 @@ static int setup_input(struct runner *r, int fd, struct json_object *input)
 	return bufferevent_enable(r->in, EV_WRITE);
 }
 
+/* Adds secret s to dst (or only counts when dst is NULL): the whole value, and when it spans
+ * lines, each non-empty line of it too (a "\r" before the "\n" dropped). Output is redacted
+ * line by line, so a multi-line secret (a PEM key) can only be matched piecewise there. */
+static int add_secret(const char *s, char **dst, size_t *n)
+{
+	if (dst && !(dst[*n] = strdup(s)))
+		return -1;
+	++*n;
+	if (!strchr(s, '\n'))
+		return 0;
+	for (const char *p = s; *p;) {
+		size_t len = strcspn(p, "\n");
+		size_t keep = len > 0 && p[len - 1] == '\r' ? len - 1 : len;
+		if (keep > 0) {
+			if (dst && !(dst[*n] = strndup(p, keep)))
+				return -1;
+			++*n;
+		}
+		p += len + (p[len] == '\n');
+	}
+	return 0;
+}
+
+/* r->redact: owned copies of the non-empty secrets and their lines, NULL-terminated. */
 static int copy_secrets(struct runner *r, const char *const *redact)
 {
 	size_t n = 0;
 	for (size_t i = 0; redact && redact[i]; i++)
-		n += redact[i][0] != '\0';
+		if (redact[i][0] != '\0')
+			add_secret(redact[i], NULL, &n);
 	if (n == 0)
 		return 0;
 	if (!(r->redact = calloc(n + 1, sizeof *r->redact)))
 		return -1;
 	n = 0;
-	for (size_t i = 0; redact[i]; i++) {
-		if (redact[i][0] == '\0')
-			continue;
-		if (!(r->redact[n++] = strdup(redact[i])))
+	for (size_t i = 0; redact[i]; i++)
+		if (redact[i][0] != '\0' && add_secret(redact[i], r->redact, &n) != 0)
 			return -1;
-	}
 	return 0;
 }
 

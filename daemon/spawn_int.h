@@ -33,9 +33,9 @@ struct spawn_stream {
 struct runner {
 	struct event_base *base; /* borrowed */
 	struct runner_cbs cbs;
-	void *data;        /* the caller's, passed back to every callback */
-	char **redact;     /* owned copies of the non-empty secrets, NULL-terminated */
-	size_t redact_max; /* length of the longest secret */
+	void *data;    /* the caller's, passed back to every callback */
+	char **redact; /* owned copies of the non-empty secrets (and of the lines of multi-line
+	                * ones), NULL-terminated; NULL when none */
 	int64_t timeout_s, grace_s;
 
 	pid_t pid;

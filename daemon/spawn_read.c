@@ -197,8 +197,11 @@ static bool handle_line(struct spawn_stream *s, const char *line, size_t n, bool
 		n = utf8_floor(line, RUNPROTO_MAX_LINE, n);
 		truncated = true;
 	}
-	if (!s->proto)
+	if (!s->proto) {
+		if (!truncated && n > 0 && line[n - 1] == '\r')
+			n--; /* CRLF output: the "\r" is part of the line end */
 		return spawn_emit_output(s->r, line, n, truncated);
+	}
 	if (truncated) {
 		char why[64];
 		snprintf(why, sizeof why, "line longer than %d bytes", RUNPROTO_MAX_LINE);

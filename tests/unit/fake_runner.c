@@ -2,7 +2,7 @@
  * daemon/runproto.h with a behaviour chosen by the input document's "mode" member. Plain libc
  * (no json-c) so that its start-up cost is the floor of posix_spawn → main().
  *
- * Input members used: "mode" (below), "secret" (print-secret), "count" (spam: MB to write).
+ * Input members used: "mode" (below), "secret" (print-secret).
  * Every mode reads fd 0 to EOF first, then sends "started" with the instant main() began. */
 #include <dirent.h>
 #include <errno.h>
@@ -52,7 +52,8 @@ static char *read_all(int fd, size_t *len)
 	return buf;
 }
 
-/* The string value of "key" in a PLAIN json-c document (test values carry no escapes). */
+/* The string value of "key" in a PLAIN json-c document (test values carry no escape but
+ * \r and \n, and no quote). */
 static char *member(const char *doc, const char *key)
 {
 	char pat[64];
@@ -62,7 +63,35 @@ static char *member(const char *doc, const char *key)
 		return strdup("");
 	p += strlen(pat);
 	const char *e = strchr(p, '"');
-	return strndup(p, e ? (size_t)(e - p) : strlen(p));
+	char *v = strndup(p, e ? (size_t)(e - p) : strlen(p));
+	char *w = v;
+	for (const char *r = v; *r; r++) {
+		if (r[0] == '\\' && (r[1] == 'n' || r[1] == 'r')) {
+			*w++ = r[1] == 'n' ? '\n' : '\r';
+			r++;
+		} else {
+			*w++ = *r;
+		}
+	}
+	*w = '\0';
+	return v;
+}
+
+/* s as the inside of a JSON string (test values need only \r and \n escaped). */
+static char *json_escape(const char *s)
+{
+	char *out = malloc(2 * strlen(s) + 1), *w = out;
+	for (; out && *s; s++) {
+		if (*s == '\n' || *s == '\r') {
+			*w++ = '\\';
+			*w++ = *s == '\n' ? 'n' : 'r';
+		} else {
+			*w++ = *s;
+		}
+	}
+	if (out)
+		*w = '\0';
+	return out;
 }
 
 static void rec(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -181,17 +210,18 @@ int main(void)
 		    (int)pid);
 		result_ok("left a child behind");
 	} else if (strcmp(mode, "print-secret") == 0) {
-		char *s = member(doc, "secret");
+		char *s = member(doc, "secret"), *js = json_escape(s);
 		printf("token=%s\n", s);
 		printf("twice %s and %s.\n", s, s);
 		printf("glued %s%s end\n", s, s);
 		fflush(stdout);
 		rec("{\"t\":\"log\",\"level\":3,\"msg\":\"auth %s failed\",\"fields\":{\"auth\":"
 		    "\"Bearer %s\",\"n\":1}}",
-		    s, s);
-		rec("{\"t\":\"summary\",\"text\":\"used %s\"}", s);
-		rec("{\"t\":\"state\",\"key\":\"token\",\"value\":\"%s\"}", s);
-		rec("{\"t\":\"result\",\"status\":\"ok\",\"summary\":\"done with %s\"}", s);
+		    js, js);
+		rec("{\"t\":\"summary\",\"text\":\"used %s\"}", js);
+		rec("{\"t\":\"state\",\"key\":\"token\",\"value\":\"%s\"}", js);
+		rec("{\"t\":\"result\",\"status\":\"ok\",\"summary\":\"done with %s\"}", js);
+		free(js);
 		free(s);
 	} else if (strcmp(mode, "bigline") == 0) {
 		/* 200 KB without a newline, then a normal line; a 100 KB protocol line; a last

@@ -477,6 +477,30 @@ static void test_secrets_redacted(void **state)
 	run_fini(&t);
 }
 
+/* Output is redacted line by line: each line of a multi-line secret is a secret too. */
+static void test_multiline_secret_redacted(void **state)
+{
+	(void)state;
+	const char *key =
+	    "-----BEGIN TEST KEY-----\r\nQUJDREVGR0hJSktMTU5PUA==\n-----END TEST KEY-----";
+	struct run t;
+	run_init(&t);
+	struct json_object *in = doc("print-secret");
+	json_object_object_add(in, "secret", json_object_new_string(key));
+	const char *const redact[] = {key, NULL};
+	run_doc(&t, in, redact, 0, 5);
+	assert_int_equal(t.res.status, RUN_OK);
+	assert_string_equal(t.res.summary, "done with ***");
+	assert_true(has_line(&t, "token=***"));
+	for (size_t i = 0; i < t.nlines; i++) {
+		assert_null(strstr(t.lines[i], "TEST KEY"));
+		assert_null(strstr(t.lines[i], "QUJDREVGR0hJSktMTU5PUA=="));
+	}
+	/* In records the whole value is one string: one "***". */
+	assert_string_equal(rec_str(&t, 0, "msg"), "auth *** failed");
+	run_fini(&t);
+}
+
 static void test_long_lines(void **state)
 {
 	(void)state;
@@ -908,6 +932,7 @@ int main(void)
 	    cmocka_unit_test(test_grandchild_killed_with_group),
 	    cmocka_unit_test(test_escaped_grandchild_capped),
 	    cmocka_unit_test(test_secrets_redacted),
+	    cmocka_unit_test(test_multiline_secret_redacted),
 	    cmocka_unit_test(test_long_lines),
 	    cmocka_unit_test(test_bad_records),
 	    cmocka_unit_test(test_environment_not_inherited),
