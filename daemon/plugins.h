@@ -51,6 +51,9 @@ const struct plugin *plugin_lookup(const struct plugin_set *set, const char *nam
  * set, a SECRET key takes only a reference (${secret:}, ${file:}, ${credential:}); then the
  * plugin's own check(). Appends every error to diag->errors in the config format
  * "FILE:LINE: [job NAME] KEY: message" (the job's [job NAME] line for job-level errors).
+ * A plugin may declare `timeout` or `retries`, which are also chored's own job keys: the
+ * job's value (when set, i.e. not 0) is then given to the plugin too, in check() and in
+ * plugin_job_input's options.
  * Returns the number of errors added (0 = valid). */
 size_t plugin_validate_config(const struct plugin_set *set, const struct cfg *cfg,
 			      struct cfg_diag *diag);

@@ -41,6 +41,10 @@ struct json_object *plugin_job_input(const struct plugin_set *set, const struct 
 		if (secret_key || kv->secret)
 			add_redaction(redact, kv->value);
 	}
+	struct plugin_forward fw[PLUGIN_FORWARD_MAX];
+	size_t n_fw = plugin_forwarded(job, d, fw);
+	for (size_t i = 0; i < n_fw; i++)
+		json_object_object_add(opts, fw[i].key, json_object_new_string(fw[i].value));
 	for (const struct chored_option *o = d->options; o && o->key; o++)
 		if (o->def && !json_object_object_get_ex(opts, o->key, NULL))
 			json_object_object_add(opts, o->key, json_object_new_string(o->def));

@@ -48,19 +48,6 @@ static bool is_plugin_name(const char *s)
 	return true;
 }
 
-/* Keys chored reads itself in [job NAME]: a plugin option of that name would never be set. */
-static bool is_daemon_job_key(const char *key)
-{
-	static const char *const keys[] = {
-	    "plugin",       "schedule",    "timezone",       "enabled", "timeout",    "overlap",
-	    "catchup",      "catchup_max", "catchup_within", "jitter",  "retries",    "retry_delay",
-	    "memory_limit", "cpu_limit",   "user",           "notify",  "description"};
-	for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
-		if (strcmp(key, keys[i]) == 0)
-			return true;
-	return false;
-}
-
 static bool is_key_name(const char *s)
 {
 	if (!*s)
@@ -87,10 +74,6 @@ static bool schema_ok(struct plugin *p, const struct chored_plugin *d)
 		if (!is_key_name(o->key)) {
 			refuse(p, "option %zu: key '%s' is not a key name (A-Z a-z 0-9 _ . -)",
 			       n + 1, o->key);
-			return false;
-		}
-		if (is_daemon_job_key(o->key)) {
-			refuse(p, "option '%s': the name of a key chored reads itself", o->key);
 			return false;
 		}
 		for (const struct chored_option *q = d->options; q != o; q++)

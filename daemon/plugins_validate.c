@@ -133,8 +133,20 @@ static bool check_schema(struct perrs *E, const struct cfg_job *job, const struc
 		if (unset_secret(o, kv))
 			continue;
 		if ((o->flags & CHORED_OPT_SECRET) && !kv->only_reference) {
-			job_error(E, job, &kv->origin, kv->key,
-			          "must be a reference such as ${secret:NAME}, never a literal");
+			if (!kv->from_reference)
+				job_error(
+				    E, job, &kv->origin, kv->key,
+				    "must be a reference such as ${secret:NAME}, never a literal");
+			else if (!kv->secret)
+				job_error(
+				    E, job, &kv->origin, kv->key,
+				    "must be a ${secret:}, ${file:} or ${credential:} reference; "
+				    "${env:} is not for secrets");
+			else
+				job_error(
+				    E, job, &kv->origin, kv->key,
+				    "must be exactly one ${secret:}, ${file:} or ${credential:} "
+				    "reference, with no text around it");
 			continue;
 		}
 		if ((o->flags & CHORED_OPT_REQUIRED) && !*kv->value) {
@@ -157,6 +169,15 @@ static bool check_schema(struct perrs *E, const struct cfg_job *job, const struc
 			job_error(E, job, &kv->origin, kv->key, "'%s' is not valid; expected %s",
 			          kv->value, expected);
 	}
+	struct plugin_forward fw[PLUGIN_FORWARD_MAX];
+	size_t n_fw = plugin_forwarded(job, d, fw);
+	for (size_t i = 0; i < n_fw; i++) {
+		const char *expected;
+		if (!plugin_value_valid(plugin_option(d, fw[i].key)->type, fw[i].value, &expected))
+			job_error(E, job, &job->origin, fw[i].key,
+			          "'%s' is not valid for plugin '%s'; expected %s", fw[i].value,
+			          d->name, expected);
+	}
 	for (const struct chored_option *o = d->options; o && o->key; o++) {
 		if (!(o->flags & CHORED_OPT_REQUIRED))
 			continue;
@@ -164,6 +185,8 @@ static bool check_schema(struct perrs *E, const struct cfg_job *job, const struc
 		for (size_t i = 0; i < job->n_options && !set; i++)
 			set = strcmp(job->options[i].key, o->key) == 0 &&
 			      !unset_secret(o, &job->options[i]);
+		for (size_t i = 0; i < n_fw && !set; i++)
+			set = strcmp(fw[i].key, o->key) == 0;
 		if (!set)
 			job_error(E, job, &job->origin, o->key, "required by plugin '%s' (%s)",
 			          d->name, plugin_opt_type_name(o->type));
@@ -186,6 +209,10 @@ static void check_plugin(struct perrs *E, const struct cfg_job *job, const struc
 		if (kv->secret || (o->flags & CHORED_OPT_SECRET))
 			chored__job_add_redaction(cj, kv->value);
 	}
+	struct plugin_forward fw[PLUGIN_FORWARD_MAX];
+	size_t n_fw = plugin_forwarded(job, d, fw);
+	for (size_t i = 0; i < n_fw; i++)
+		chored__job_set_opt(cj, fw[i].key, fw[i].value);
 	if (d->check(cj) != 0) {
 		const char *msg = chored__job_error_message(cj), *key = chored__job_error_key(cj);
 		const struct cfg_origin *at = &job->origin;

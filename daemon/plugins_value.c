@@ -3,9 +3,11 @@
 #include "plugins_value.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "plugins.h"
 #include "units.h"
 
@@ -98,4 +100,22 @@ const struct chored_option *plugin_option(const struct chored_plugin *desc, cons
 		if (strcmp(o->key, key) == 0)
 			return o;
 	return NULL;
+}
+
+size_t plugin_forwarded(const struct cfg_job *job, const struct chored_plugin *desc,
+                        struct plugin_forward out[PLUGIN_FORWARD_MAX])
+{
+	size_t n = 0;
+	/* 0 is chored's "none" for both: the plugin's own default applies then. */
+	if (job->timeout > 0 && plugin_option(desc, "timeout")) {
+		out[n].key = "timeout";
+		units_format_duration(job->timeout, out[n].value, sizeof out[n].value);
+		n++;
+	}
+	if (job->retries > 0 && plugin_option(desc, "retries")) {
+		out[n].key = "retries";
+		snprintf(out[n].value, sizeof out[n].value, "%u", job->retries);
+		n++;
+	}
+	return n;
 }

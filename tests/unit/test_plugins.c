@@ -250,7 +250,7 @@ static void test_plugin_json(void **state)
 	                    "ABI fixture plugin");
 	assert_false(json_object_object_get_ex(j, "error", NULL));
 	assert_true(json_object_object_get_ex(j, "options", &opts));
-	assert_int_equal(json_object_array_length(opts), 9);
+	assert_int_equal(json_object_array_length(opts), 11);
 	o = json_object_array_get_idx(opts, 5);
 	assert_string_equal(
 	    json_object_to_json_string_ext(o,
@@ -387,7 +387,7 @@ static void test_schema_errors(void **state)
 	    "14: [job a] root: 'relative/path' is not valid; expected an absolute path",
 	    "15: [job a] cont: unknown key for plugin 'good'; did you mean 'count'?",
 	    "16: [job a] zzz: unknown key for plugin 'good'; valid keys: greeting, count, "
-	    "verbose, interval, max_size, endpoint, root, tags, token",
+	    "verbose, interval, max_size, endpoint, root, tags, token, timeout, retries",
 	    "17: [job a] count2: unknown key for plugin 'good'; did you mean 'count'?",
 	    "21: [job b] endpoint: 'example.com' is not valid; expected a URL such as "
 	    "https://example.com/path",
@@ -435,27 +435,36 @@ static void test_plugin_missing_or_refused(void **state)
 static void test_secrets(void **state)
 {
 	(void)state;
-	struct cfg *cfg = load_jobs("[job lit]\n"                    /* 6 */
-	                            "plugin = good\n"                /* 7 */
-	                            "schedule = @daily\n"            /* 8 */
-	                            "endpoint = https://x/\n"        /* 9 */
-	                            "token = s3cr3t-LITERAL\n"       /* 10 */
-	                            "[job mixed]\n"                  /* 11 */
-	                            "plugin = good\n"                /* 12 */
-	                            "schedule = @daily\n"            /* 13 */
-	                            "endpoint = https://x/\n"        /* 14 */
-	                            "token = Bearer ${secret:tok}\n" /* 15 */
-	                            "[job ref]\n"                    /* 16 */
-	                            "plugin = good\n"                /* 17 */
-	                            "schedule = @daily\n"            /* 18 */
-	                            "endpoint = https://x/\n"        /* 19 */
-	                            "count = ${secret:other}\n"      /* 20 */
-	                            "token =\n");                    /* 21: empty = unset */
+	setenv("CHORED_TEST_ENV", "s3cr3t-ENV", 1);
+	struct cfg *cfg = load_jobs("[job lit]\n"                        /* 6 */
+	                            "plugin = good\n"                    /* 7 */
+	                            "schedule = @daily\n"                /* 8 */
+	                            "endpoint = https://x/\n"            /* 9 */
+	                            "token = s3cr3t-LITERAL\n"           /* 10 */
+	                            "[job mixed]\n"                      /* 11 */
+	                            "plugin = good\n"                    /* 12 */
+	                            "schedule = @daily\n"                /* 13 */
+	                            "endpoint = https://x/\n"            /* 14 */
+	                            "token = Bearer ${secret:tok}\n"     /* 15 */
+	                            "[job ref]\n"                        /* 16 */
+	                            "plugin = good\n"                    /* 17 */
+	                            "schedule = @daily\n"                /* 18 */
+	                            "endpoint = https://x/\n"            /* 19 */
+	                            "count = ${secret:other}\n"          /* 20 */
+	                            "token =\n"                          /* 21: empty = unset */
+	                            "[job env]\n"                        /* 22 */
+	                            "plugin = good\n"                    /* 23 */
+	                            "schedule = @daily\n"                /* 24 */
+	                            "endpoint = https://x/\n"            /* 25 */
+	                            "token = ${env:CHORED_TEST_ENV}\n"); /* 26 */
 	static const char *const want[] = {
 	    "10: [job lit] token: must be a reference such as ${secret:NAME}, never a literal",
-	    "15: [job mixed] token: must be a reference such as ${secret:NAME}, never a literal",
+	    "15: [job mixed] token: must be exactly one ${secret:}, ${file:} or ${credential:} "
+	    "reference, with no text around it",
 	    "20: [job ref] count: the value (from a reference, not shown) is not valid; expected "
 	    "an integer",
+	    "26: [job env] token: must be a ${secret:}, ${file:} or ${credential:} reference; "
+	    "${env:} is not for secrets",
 	};
 	assert_errors(cfg, want, sizeof want / sizeof *want);
 	cfg_free(cfg);
@@ -483,12 +492,18 @@ static void test_plugin_check(void **state)
 	                            "[job j]\n"               /* 22 */
 	                            "plugin = good\n"         /* 23 */
 	                            "schedule = @daily\n"     /* 24 */
-	                            "count = 500\n");         /* 25: schema error first */
+	                            "count = 500\n"           /* 25: schema error first */
+	                            "[job r]\n"               /* 26 */
+	                            "plugin = good\n"         /* 27 */
+	                            "schedule = @daily\n"     /* 28 */
+	                            "endpoint = https://x/\n" /* 29 */
+	                            "retries = 9\n");         /* 30: a daemon key, forwarded */
 	static const char *const want[] = {
 	    "10: [job g] count: at most 100, got 500",
 	    "16: [job h] tags: token *** rejected",
 	    "17: [job i]: tags and greeting do not go together",
 	    "22: [job j] endpoint: required by plugin 'good' (url)",
+	    "26: [job r] retries: at most 5, got 9",
 	};
 	assert_errors(cfg, want, sizeof want / sizeof *want);
 	cfg_free(cfg);
@@ -531,6 +546,7 @@ static void test_job_input(void **state)
 	                            "token = ${secret:tok}\n"
 	                            "greeting = hi ${secret:other}\n"
 	                            "count = 7\n"
+	                            "timeout = 2m\n"
 	                            "[job k]\n"
 	                            "plugin = good\n"
 	                            "schedule = @daily\n"
@@ -545,8 +561,9 @@ static void test_job_input(void **state)
 	snprintf(want, sizeof want,
 	         "{\"plugin\":\"%s/good.so\",\"job\":\"j\",\"options\":{"
 	         "\"endpoint\":\"https://example.com/j\",\"token\":\"s3cr3t-TOKEN\","
-	         "\"greeting\":\"hi 0ther-SECRET\",\"count\":\"7\",\"verbose\":\"no\","
-	         "\"interval\":\"15m\",\"max_size\":\"64M\"},"
+	         "\"greeting\":\"hi 0ther-SECRET\",\"count\":\"7\",\"timeout\":\"2m\","
+	         "\"verbose\":\"no\",\"interval\":\"15m\",\"max_size\":\"64M\","
+	         "\"retries\":\"0\"},"
 	         "\"redact\":[\"s3cr3t-TOKEN\",\"hi 0ther-SECRET\"]}",
 	         pl);
 	assert_string_equal(json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN |
@@ -561,6 +578,9 @@ static void test_job_input(void **state)
 	assert_string_equal(json_object_get_string(json_object_array_get_idx(r, 0)),
 	                    "0ther-SECRET");
 	assert_null(strstr(json_object_to_json_string(j), "s3cr3t-TOKEN"));
+	assert_string_equal(json_object_get_string(json_object_object_get(
+	                        json_object_object_get(j, "options"), "timeout")),
+	                    "30s");
 	json_object_put(j);
 
 	assert_null(plugin_job_input(set, cfg_find_job(cfg, "f")));

@@ -6,8 +6,8 @@
  *   FIX_NO_RUN        leave run unset
  *   FIX_BAD_DEFAULT   a duration option whose default does not parse
  *   FIX_DUP_KEY       two options with the same key
- * "good" has one option of every type, a check() that refuses count > 100 (and one that
- * quotes the secret token, which the host must redact) and two subcommands. */
+ * "good" has one option of every type, a check() that refuses count > 100 or retries > 5
+ * (and one that quotes the secret token, which the host must redact) and two subcommands. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +37,9 @@ static const struct chored_option options[] = {
     {"root", CHORED_OPT_PATH, 0, NULL, "working directory"},
     {"tags", CHORED_OPT_LIST, 0, NULL, "labels"},
     {"token", CHORED_OPT_STRING, CHORED_OPT_SECRET, NULL, "API token"},
+    /* Also chored's own job keys: the job's values are forwarded. */
+    {"timeout", CHORED_OPT_DURATION, 0, "30s", "limit for one attempt"},
+    {"retries", CHORED_OPT_INT, 0, "0", "attempts after the first, at most 5"},
 #ifdef FIX_BAD_DEFAULT
     {"pause", CHORED_OPT_DURATION, 0, "soon", "a default that is no duration"},
 #endif
@@ -51,6 +54,11 @@ static int check(struct chored_job *job)
 	if (chored_job_opt_int(job, "count") > 100) {
 		chored_job_error(job, "count", "at most 100, got %lld",
 		                 (long long)chored_job_opt_int(job, "count"));
+		return -1;
+	}
+	if (chored_job_opt_int(job, "retries") > 5) {
+		chored_job_error(job, "retries", "at most 5, got %lld",
+		                 (long long)chored_job_opt_int(job, "retries"));
 		return -1;
 	}
 	const char *tags = chored_job_opt(job, "tags");
