@@ -158,13 +158,6 @@ int64_t bh_wall_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-void bh_sleep_ns(int64_t ns)
-{
-	struct timespec ts = {.tv_sec = ns / 1000000000, .tv_nsec = ns % 1000000000};
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
 void bh_start(struct bh_daemon *d, const char *dir)
 {
 	memset(d, 0, sizeof *d);

@@ -34,7 +34,6 @@ void bh_write_main_conf(const char *dir, const char *extra);
 
 /* Wall clock (CLOCK_REALTIME) in ns: for comparing with nominal slot times. */
 int64_t bh_wall_ns(void);
-void bh_sleep_ns(int64_t ns);
 
 /* One running daemon. */
 struct bh_daemon {
