@@ -60,7 +60,7 @@ void state_close(struct state *st);
  * below that have no err buffer. Owned by st; valid until the next call. */
 const char *state_errmsg(const struct state *st);
 
-/* Claims a run. attempt is 0 for the first try of a slot and n for its n-th retry.
+/* Claims a run. attempt is 1 for the first try of a slot and n + 1 for its n-th retry.
  * For trigger != TRIG_MANUAL the key (job, nominal, attempt) must be new:
  * returns 1 (and *id untouched) when that slot attempt was already begun by anyone.
  * Returns 0 with the new run id (> 0), or -1 on a store error (message in err).
@@ -72,7 +72,7 @@ int state_run_begin(struct state *st, const char *job, int64_t nominal, unsigned
 		    char *err, size_t errlen);
 
 /* Records a slot that did not run (overlap = skip) as a finished RUN_SKIPPED run with
- * `summary`, claiming its key (attempt 0) like state_run_begin. Same return values. */
+ * `summary`, claiming its key (attempt 1) like state_run_begin. Same return values. */
 int state_run_skip(struct state *st, const char *job, int64_t nominal, enum run_trigger trigger,
 		   const char *summary, int64_t now_ms, int64_t *id, char *err, size_t errlen);
 

@@ -106,7 +106,7 @@ int state_run_begin(struct state *st, const char *job, int64_t nominal, unsigned
 int state_run_skip(struct state *st, const char *job, int64_t nominal, enum run_trigger trigger,
                    const char *summary, int64_t now_ms, int64_t *id, char *err, size_t errlen)
 {
-	return claim_tx(st, job, nominal, 0, trigger, RUN_SKIPPED, false, now_ms, summary, id, err,
+	return claim_tx(st, job, nominal, 1, trigger, RUN_SKIPPED, false, now_ms, summary, id, err,
 	                errlen);
 }
 

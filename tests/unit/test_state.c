@@ -206,7 +206,7 @@ static void test_corrupt_pages(void **s)
 	assert_int_equal(state_open(t.db, &st, err, sizeof err), 0);
 	int64_t id;
 	for (int i = 0; i < 50; i++)
-		assert_int_equal(state_run_begin(st, "j", 1000 + i, 0, TRIG_SCHEDULE, false, 1, &id,
+		assert_int_equal(state_run_begin(st, "j", 1000 + i, 1, TRIG_SCHEDULE, false, 1, &id,
 		                                 err, sizeof err),
 		                 0);
 	state_close(st); /* checkpoints: everything is in the main file now */
@@ -263,20 +263,20 @@ static void test_begin_and_get(void **s)
 static void test_idempotency(void **s)
 {
 	struct fx *f = *s;
-	int64_t id = begin(f, "sync", 600, 0), again = 4242;
+	int64_t id = begin(f, "sync", 600, 1), again = 4242;
 	for (int trig = TRIG_SCHEDULE; trig < TRIG_MANUAL; trig++)
-		assert_int_equal(state_run_begin(f->st, "sync", 600, 0, trig, false, 1, &again,
+		assert_int_equal(state_run_begin(f->st, "sync", 600, 1, trig, false, 1, &again,
 		                                 f->err, sizeof f->err),
 		                 1);
 	assert_int_equal(again, 4242); /* untouched */
 	/* The retry is another key. */
-	assert_true(begin(f, "sync", 600, 1) > id);
+	assert_true(begin(f, "sync", 600, 2) > id);
 	/* Manual runs never collide, even on a slot that is taken. */
 	int64_t m1 = 0, m2 = 0;
-	assert_int_equal(state_run_begin(f->st, "sync", 600, 0, TRIG_MANUAL, false, 1, &m1, f->err,
+	assert_int_equal(state_run_begin(f->st, "sync", 600, 1, TRIG_MANUAL, false, 1, &m1, f->err,
 	                                 sizeof f->err),
 	                 0);
-	assert_int_equal(state_run_begin(f->st, "sync", 600, 0, TRIG_MANUAL, false, 1, &m2, f->err,
+	assert_int_equal(state_run_begin(f->st, "sync", 600, 1, TRIG_MANUAL, false, 1, &m2, f->err,
 	                                 sizeof f->err),
 	                 0);
 	assert_true(m1 > 0 && m2 > m1);
@@ -284,7 +284,7 @@ static void test_idempotency(void **s)
 	finish(f, id, RUN_OK, 0);
 	state_close(f->st);
 	assert_int_equal(state_open(f->t.db, &f->st, f->err, sizeof f->err), 0);
-	assert_int_equal(state_run_begin(f->st, "sync", 600, 0, TRIG_CATCHUP, false, 1, &again,
+	assert_int_equal(state_run_begin(f->st, "sync", 600, 1, TRIG_CATCHUP, false, 1, &again,
 	                                 f->err, sizeof f->err),
 	                 1);
 	assert_int_equal(raw_int(f->t.db, "SELECT count(*) FROM runs WHERE job = 'sync'"), 4);
@@ -298,12 +298,13 @@ static void test_skip_claims_the_slot(void **s)
 	                                "previous run still in progress", 3600500, &id, f->err,
 	                                sizeof f->err),
 	                 0);
-	assert_int_equal(state_run_begin(f->st, "report", 3600, 0, TRIG_SCHEDULE, false, 3600600,
+	assert_int_equal(state_run_begin(f->st, "report", 3600, 1, TRIG_SCHEDULE, false, 3600600,
 	                                 &other, f->err, sizeof f->err),
 	                 1);
 	struct state_run r;
 	assert_int_equal(state_run_get(f->st, id, &r), 0);
 	assert_int_equal(r.status, RUN_SKIPPED);
+	assert_int_equal(r.attempt, 1);
 	assert_string_equal(r.summary, "previous run still in progress");
 	assert_int_equal(r.started_ms, 3600500);
 	assert_int_equal(r.ended_ms, 3600500);
@@ -312,7 +313,7 @@ static void test_skip_claims_the_slot(void **s)
 	assert_int_equal(state_stamp_get(f->st, "report", &stamp), 0);
 	assert_int_equal(stamp, 3600);
 	/* A begun slot cannot be skipped afterwards either. */
-	begin(f, "report", 7200, 0);
+	begin(f, "report", 7200, 1);
 	assert_int_equal(state_run_skip(f->st, "report", 7200, TRIG_SCHEDULE, "x", 1, &other,
 	                                f->err, sizeof f->err),
 	                 1);
@@ -328,19 +329,19 @@ static void test_stamps(void **s)
 	assert_int_equal(state_stamp_set(f->st, "new", 4000), 0); /* never lowered */
 	assert_int_equal(state_stamp_get(f->st, "new", &v), 0);
 	assert_int_equal(v, 5000);
-	begin(f, "new", 4500, 0); /* an older slot (catch-up all) leaves it */
+	begin(f, "new", 4500, 1); /* an older slot (catch-up all) leaves it */
 	assert_int_equal(state_stamp_get(f->st, "new", &v), 0);
 	assert_int_equal(v, 5000);
-	begin(f, "new", 6000, 0);
+	begin(f, "new", 6000, 1);
 	assert_int_equal(state_stamp_get(f->st, "new", &v), 0);
 	assert_int_equal(v, 6000);
 	int64_t id;
-	assert_int_equal(state_run_begin(f->st, "new", 9000, 0, TRIG_MANUAL, false, 1, &id, f->err,
+	assert_int_equal(state_run_begin(f->st, "new", 9000, 1, TRIG_MANUAL, false, 1, &id, f->err,
 	                                 sizeof f->err),
 	                 0);
 	assert_int_equal(state_stamp_get(f->st, "new", &v), 0);
 	assert_int_equal(v, 6000); /* manual runs leave it */
-	assert_int_equal(state_run_begin(f->st, "manual-only", 9000, 0, TRIG_MANUAL, false, 1, &id,
+	assert_int_equal(state_run_begin(f->st, "manual-only", 9000, 1, TRIG_MANUAL, false, 1, &id,
 	                                 f->err, sizeof f->err),
 	                 0);
 	assert_int_equal(state_stamp_get(f->st, "manual-only", &v), 1);
@@ -349,7 +350,7 @@ static void test_stamps(void **s)
 static void test_finish_and_log(void **s)
 {
 	struct fx *f = *s;
-	int64_t id = begin(f, "crawl", 1000, 0);
+	int64_t id = begin(f, "crawl", 1000, 1);
 	struct state_log_line lines[] = {
 	    {1000100, "log", 6, "fetched 3 pages", "{\"pages\":3,\"host\":\"a.example\"}"},
 	    {1000200, "out", 6, "plain stdout line", NULL},
@@ -399,7 +400,7 @@ static void test_finish_and_log(void **s)
 	                                  f->err, sizeof f->err),
 	                 -1);
 	assert_non_null(strstr(f->err, "no run 777 to finish"));
-	int64_t id2 = begin(f, "crawl", 2000, 0);
+	int64_t id2 = begin(f, "crawl", 2000, 1);
 	assert_int_equal(state_run_finish(f->st, id2, RUN_RUNNING, 0, NULL, NULL, NULL, 0, NULL, 0,
 	                                  1, 0, f->err, sizeof f->err),
 	                 -1);
@@ -410,7 +411,7 @@ static void test_finish_and_log(void **s)
 static void test_finish_is_atomic(void **s)
 {
 	struct fx *f = *s;
-	int64_t id = begin(f, "atomic", 1000, 0);
+	int64_t id = begin(f, "atomic", 1000, 1);
 	struct state_log_line line = {1, "log", 6, "hello", NULL};
 	struct state_kv_change kv[] = {{"good", "1"}, {NULL, "2"}};
 	assert_int_equal(state_run_finish(f->st, id, RUN_OK, 0, "ok", NULL, &line, 1, kv, 2, 5, 0,
@@ -437,7 +438,7 @@ static void test_finish_is_atomic(void **s)
 static void test_log_truncation(void **s)
 {
 	struct fx *f = *s;
-	int64_t id = begin(f, "chatty", 1000, 0);
+	int64_t id = begin(f, "chatty", 1000, 1);
 	enum { N = 15, LEN = 100 * 1024 };
 	char *text = malloc(LEN + 1);
 	memset(text, 'x', LEN);
@@ -465,7 +466,7 @@ static void test_log_truncation(void **s)
 	json_object_put(log);
 
 	/* Exactly the limit is kept whole. */
-	id = begin(f, "chatty", 2000, 0);
+	id = begin(f, "chatty", 2000, 1);
 	char *full = malloc(STATE_LOG_MAX_BYTES + 1);
 	memset(full, 'y', STATE_LOG_MAX_BYTES);
 	full[STATE_LOG_MAX_BYTES] = '\0';
@@ -488,18 +489,18 @@ static void test_log_truncation(void **s)
 static void test_trim(void **s)
 {
 	struct fx *f = *s;
-	int64_t running = begin(f, "t", 100, 0); /* oldest id, still running */
+	int64_t running = begin(f, "t", 100, 1); /* oldest id, still running */
 	int64_t ids[6];
 	struct state_log_line line = {1, "log", 6, "x", NULL};
 	for (int i = 0; i < 6; i++) {
-		ids[i] = begin(f, "t", 200 + i, 0);
+		ids[i] = begin(f, "t", 200 + i, 1);
 		assert_int_equal(state_run_finish(f->st, ids[i], RUN_OK, 0, NULL, NULL, &line, 1,
 		                                  NULL, 0, 1, 0, f->err, sizeof f->err),
 		                 0);
 	}
-	int64_t other = begin(f, "u", 200, 0);
+	int64_t other = begin(f, "u", 200, 1);
 	finish(f, other, RUN_FAILED, 0);
-	int64_t last = begin(f, "t", 300, 0);
+	int64_t last = begin(f, "t", 300, 1);
 	assert_int_equal(state_run_finish(f->st, last, RUN_OK, 0, NULL, NULL, &line, 1, NULL, 0, 1,
 	                                  3, f->err, sizeof f->err),
 	                 0);
@@ -530,17 +531,17 @@ static void test_trim(void **s)
 static void test_kv(void **s)
 {
 	struct fx *f = *s;
-	int64_t id = begin(f, "k", 1, 0);
+	int64_t id = begin(f, "k", 1, 1);
 	struct state_kv_change c1[] = {{"a", "1"}, {"b", "2"}};
 	assert_int_equal(state_run_finish(f->st, id, RUN_OK, 0, NULL, NULL, NULL, 0, c1, 2, 1, 0,
 	                                  f->err, sizeof f->err),
 	                 0);
-	id = begin(f, "other", 1, 0);
+	id = begin(f, "other", 1, 1);
 	struct state_kv_change c0[] = {{"a", "elsewhere"}};
 	assert_int_equal(state_run_finish(f->st, id, RUN_OK, 0, NULL, NULL, NULL, 0, c0, 1, 1, 0,
 	                                  f->err, sizeof f->err),
 	                 0);
-	id = begin(f, "k", 2, 0);
+	id = begin(f, "k", 2, 1);
 	struct state_kv_change c2[] = {{"a", NULL}, {"b", "3"}, {"c", "x\ny\"z"}};
 	assert_int_equal(state_run_finish(f->st, id, RUN_OK, 0, NULL, NULL, NULL, 0, c2, 3, 1, 0,
 	                                  f->err, sizeof f->err),
@@ -563,14 +564,14 @@ static void test_list_and_last(void **s)
 	struct fx *f = *s;
 	struct state_run r, *runs;
 	assert_int_equal(state_last_run(f->st, "l", false, &r), 1);
-	int64_t a = begin(f, "l", 1, 0);
+	int64_t a = begin(f, "l", 1, 1);
 	finish(f, a, RUN_OK, 0);
-	int64_t b = begin(f, "l", 2, 0);
+	int64_t b = begin(f, "l", 2, 1);
 	finish(f, b, RUN_PARTIAL, 0);
-	int64_t c = begin(f, "l", 3, 0);
+	int64_t c = begin(f, "l", 3, 1);
 	finish(f, c, RUN_FAILED, 0);
-	int64_t d = begin(f, "l", 4, 0); /* running */
-	begin(f, "m", 5, 0);
+	int64_t d = begin(f, "l", 4, 1); /* running */
+	begin(f, "m", 5, 1);
 	assert_int_equal(state_last_run(f->st, "l", false, &r), 0);
 	assert_int_equal(r.id, c);
 	assert_int_equal(r.status, RUN_FAILED);
@@ -657,8 +658,8 @@ static void test_meta(void **s)
 static void test_recovery(void **s)
 {
 	struct fx *f = *s;
-	int64_t id = begin(f, "r", 1, 0);
-	int64_t done = begin(f, "r", 2, 0);
+	int64_t id = begin(f, "r", 1, 1);
+	int64_t done = begin(f, "r", 2, 1);
 	finish(f, done, RUN_OK, 0);
 	state_close(f->st);
 	assert_int_equal(state_open(f->t.db, &f->st, f->err, sizeof f->err), 0);
@@ -685,8 +686,8 @@ static void test_two_handles(void **s)
 	struct fx *f = *s;
 	struct state *b;
 	assert_int_equal(state_open(f->t.db, &b, f->err, sizeof f->err), 0);
-	int64_t id = begin(f, "shared", 60, 0), other = 0;
-	assert_int_equal(state_run_begin(b, "shared", 60, 0, TRIG_SCHEDULE, false, 1, &other,
+	int64_t id = begin(f, "shared", 60, 1), other = 0;
+	assert_int_equal(state_run_begin(b, "shared", 60, 1, TRIG_SCHEDULE, false, 1, &other,
 	                                 f->err, sizeof f->err),
 	                 1);
 	finish(f, id, RUN_OK, 0);
@@ -708,7 +709,7 @@ static void test_checkpoints_while_open(void **s)
 	text[LEN] = '\0';
 	struct state_log_line two[] = {{1, "out", 6, text, NULL}, {2, "out", 6, text, NULL}};
 	for (int i = 0; i < 6; i++) {
-		int64_t id = begin(f, "big", i, 0);
+		int64_t id = begin(f, "big", i, 1);
 		assert_int_equal(state_run_finish(f->st, id, RUN_OK, 0, NULL, NULL, two, 2, NULL, 0,
 		                                  1, 0, f->err, sizeof f->err),
 		                 0);

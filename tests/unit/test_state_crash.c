@@ -57,7 +57,7 @@ static void left_running(bool by_signal)
 		int64_t id;
 		if (state_open(t.db, &st, err, sizeof err) < 0)
 			child_fail("open", err);
-		if (state_run_begin(st, "victim", 1000, 0, TRIG_SCHEDULE, false, wall_ms(), &id,
+		if (state_run_begin(st, "victim", 1000, 1, TRIG_SCHEDULE, false, wall_ms(), &id,
 		                    err, sizeof err) != 0)
 			child_fail("begin", err);
 		if (by_signal)
@@ -79,7 +79,7 @@ static void left_running(bool by_signal)
 	/* The slot stays claimed: the restarted daemon does not run it again. */
 	int64_t id;
 	assert_int_equal(
-	    state_run_begin(st, "victim", 1000, 0, TRIG_CATCHUP, false, 1, &id, err, sizeof err),
+	    state_run_begin(st, "victim", 1000, 1, TRIG_CATCHUP, false, 1, &id, err, sizeof err),
 	    1);
 	state_close(st);
 	tdir_remove(&t);
@@ -119,7 +119,7 @@ static void churn(const char *db, int round, int ready_fd, int fd)
 	char texts[LOG_LINES][64];
 	for (int64_t i = 0;; i++) {
 		int64_t id;
-		int rc = state_run_begin(st, "churn", (int64_t)round * 10000000 + i, 0,
+		int rc = state_run_begin(st, "churn", (int64_t)round * 10000000 + i, 1,
 		                         TRIG_SCHEDULE, false, wall_ms(), &id, err, sizeof err);
 		if (rc != 0)
 			child_fail("begin", rc > 0 ? "fresh key refused" : err);
@@ -278,7 +278,7 @@ static void test_kill9_stress(void **s)
 	int64_t id, stamp;
 	assert_int_equal(state_stamp_get(st, "churn", &stamp), 0);
 	assert_int_equal(stamp, max_nominal);
-	assert_int_equal(state_run_begin(st, "churn", max_nominal, 0, TRIG_CATCHUP, false, 1, &id,
+	assert_int_equal(state_run_begin(st, "churn", max_nominal, 1, TRIG_CATCHUP, false, 1, &id,
 	                                 err, sizeof err),
 	                 1);
 	state_close(st);
@@ -315,7 +315,7 @@ static void test_race_two_processes(void **s)
 			for (int j = 0; j < SLOTS; j++) {
 				int64_t id;
 				int i = k == 0 ? j : SLOTS - 1 - j;
-				if (state_run_begin(mine, "race", i, 0, TRIG_SCHEDULE, k == 1,
+				if (state_run_begin(mine, "race", i, 1, TRIG_SCHEDULE, k == 1,
 				                    wall_ms(), &id, err, sizeof err) < 0)
 					child_fail("begin", err);
 			}
