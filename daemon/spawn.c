@@ -34,11 +34,11 @@ static char *const runner_env[] = {"PATH=/usr/local/bin:/usr/bin:/bin", "LANG=C.
 /* Signals the daemon handles: the runner starts with their default actions. */
 static const int default_signals[] = {SIGHUP, SIGTERM, SIGINT, SIGCHLD, SIGPIPE};
 
+/* The runner leads its group, so this reaches every program it started too. */
 static void signal_group(struct runner *r, int sig)
 {
 	if (!r->reaped)
-		kill(-r->pid,
-		     sig); /* the runner leads its group, so this reaches what it started */
+		kill(-r->pid, sig);
 }
 
 void spawn_user_begin(struct runner *r)
@@ -108,13 +108,12 @@ static void on_finish(evutil_socket_t fd, short what, void *arg)
 	event_del(r->ev_drain);
 	struct runner_result res;
 	describe(r, &res);
-	r->done_called = true;
 	spawn_user_begin(r);
 	r->cbs.done(r->data, &res);
 	spawn_user_end(r);
 }
 
-/* The grace period after the timeout or a cap after the exit: stop waiting for the pipes. */
+/* DRAIN_CAP_S after the exit, a pipe is still open: keep what came, stop waiting. */
 static void on_drain_cap(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
@@ -122,8 +121,8 @@ static void on_drain_cap(evutil_socket_t fd, short what, void *arg)
 	static const char note[] = "[spawn] output still open after the runner exited (a process "
 	                           "left its group); closed";
 	struct runner *r = arg;
-	if (!spawn_emit_output(r, note, sizeof note - 1, false) ||
-	    !spawn_stream_close(&r->out, true) || !spawn_stream_close(&r->proto, true))
+	if (!spawn_stream_close(&r->out, true) || !spawn_stream_close(&r->proto, true) ||
+	    !spawn_emit_output(r, note, sizeof note - 1, false))
 		return;
 	spawn_check_finish(r);
 }
@@ -221,8 +220,10 @@ static void on_input_event(struct bufferevent *bev, short what, void *arg)
  * overwrite another pipe end (when the daemon runs with some of 0-3 closed). */
 static int cloexec_pipe(int fds[2])
 {
-	if (pipe2(fds, O_CLOEXEC) != 0)
+	if (pipe2(fds, O_CLOEXEC) != 0) {
+		fds[0] = fds[1] = -1;
 		return -1;
+	}
 	for (int i = 0; i < 2; i++) {
 		if (fds[i] > RUNPROTO_FD)
 			continue;
@@ -232,6 +233,7 @@ static int cloexec_pipe(int fds[2])
 		fds[i] = moved;
 		if (moved < 0) {
 			close(fds[1 - i]);
+			fds[0] = fds[1] = -1;
 			errno = saved;
 			return -1;
 		}
@@ -247,7 +249,7 @@ static void close_fd(int *fd)
 	}
 }
 
-/* Starts the process with fds 0-3 mapped; closes the child's ends in any case. */
+/* Starts the process with the child's pipe ends as its fds 0-3 and nothing else open. */
 static int spawn_process(struct runner *r, const char *path, int child_in, int child_out,
                          int child_proto, char *err, size_t errlen)
 {
@@ -403,12 +405,11 @@ int runner_start(struct event_base *base, const struct runner_params *p,
 		snprintf(err, errlen, "cannot watch %s: pidfd_open: %s", p->path, strerror(errno));
 		goto fail_fds;
 	}
-	/* From here the fds belong to the bufferevents, even on failure. */
-	int fd_in = in[1], fd_out = outp[0], fd_proto = proto[0];
-	in[1] = outp[0] = proto[0] = -1;
-	if (setup_input(r, fd_in, p->input) != 0 ||
-	    spawn_stream_open(r, &r->out, fd_out, false) != 0 ||
-	    spawn_stream_open(r, &r->proto, fd_proto, true) != 0 || setup_events(r) != 0) {
+	/* Each of these takes its fd, even when it fails. */
+	bool failed = setup_input(r, in[1], p->input) != 0;
+	failed |= spawn_stream_open(r, &r->out, outp[0], false) != 0;
+	failed |= spawn_stream_open(r, &r->proto, proto[0], true) != 0;
+	if (failed || setup_events(r) != 0) {
 		snprintf(err, errlen, "cannot start %s: event setup failed", p->path);
 		runner_free(r);
 		return -1;

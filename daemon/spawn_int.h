@@ -49,11 +49,10 @@ struct runner {
 	struct spawn_stream out, proto;
 
 	enum spawn_stop stop;
-	bool term_sent; /* SIGTERM sent to the group (timeout or cancel) */
-	bool reaped;    /* waited for; wstatus valid */
-	int wstatus;    /* -1 when the status could not be collected */
-	bool finishing; /* ev_finish activated */
-	bool done_called;
+	bool term_sent;      /* SIGTERM sent to the group (timeout or cancel) */
+	bool reaped;         /* waited for; wstatus valid */
+	int wstatus;         /* -1 when the status could not be collected */
+	bool finishing;      /* ev_finish activated */
 	int depth;           /* > 0 while a user callback runs */
 	bool free_requested; /* runner_free called from inside a user callback */
 
