@@ -136,11 +136,13 @@ static void test_redact(void **st)
 	} cases[] = {
 	    {"password", "***"}, /* the longer secret whole, no "***word" */
 	    {"my pass is password", "my *** is ***"},
-	    {"tok3n", "***"},       /* the whole line */
-	    {"x=tok3n", "x=***"},   /* at the end */
-	    {"tok3n=x", "***=x"},   /* at the start */
-	    {"tok3ntok3n", "***"},  /* adjacent occurrences: one run */
-	    {"passtok3n!", "***!"}, /* two secrets back to back */
+	    {"tok3n", "***"},                         /* the whole line */
+	    {"x=tok3n", "x=***"},                     /* at the end */
+	    {"tok3n=x", "***=x"},                     /* at the start */
+	    {"tok3ntok3n", "***"},                    /* adjacent occurrences: one run */
+	    {"passtok3n!", "***!"},                   /* two secrets back to back */
+	    {"a tok3n\nb tok3n\n", "a ***\nb ***\n"}, /* at line ends */
+	    {"tok3\nn", "tok3\nn"},                   /* a line break splits it: no match */
 	    {"", ""},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
