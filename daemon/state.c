@@ -329,10 +329,17 @@ static int create_file(const char *path, char *err, size_t errlen)
 		unlink(path);
 		return -1;
 	}
-	if (errno == EEXIST)
+	int e = errno;
+	struct stat sb;
+	if (e == EEXIST && stat(path, &sb) == 0 && !S_ISREG(sb.st_mode)) {
+		snprintf(err, errlen, "state %s: not a regular file%s", path,
+		         S_ISDIR(sb.st_mode) ? " (a directory)" : "");
+		return -1;
+	}
+	if (e == EEXIST)
 		return 0;
-	snprintf(err, errlen, "state %s: cannot create: %s%s", path, strerror(errno),
-	         errno == ENOENT ? " (the parent directory must exist)" : "");
+	snprintf(err, errlen, "state %s: cannot create: %s%s", path, strerror(e),
+	         e == ENOENT ? " (the parent directory must exist)" : "");
 	return -1;
 }
 

@@ -149,6 +149,10 @@ static void test_open_errors(void **s)
 	fclose(fp);
 	snprintf(p, sizeof p, "%s/file/state.db", t.dir);
 	open_fails(p, p, "Not a directory");
+	/* A directory where the file should be. */
+	snprintf(p, sizeof p, "%s/dir.db", t.dir);
+	assert_int_equal(mkdir(p, 0700), 0);
+	open_fails(p, p, "not a regular file (a directory)");
 	/* Nobody, root included, creates files in /proc. */
 	open_fails("/proc/self/state.db", "state /proc/self/state.db: cannot create", NULL);
 	if (geteuid() != 0) {
