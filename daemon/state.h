@@ -52,8 +52,11 @@ bool run_status_final(enum run_status s);
 
 /* Opens (creating as mode 0600 when absent) the store at `url`: "sqlite:///abs/path" or a
  * plain absolute path. The parent directory must exist. Sets WAL, busy timeout, schema;
- * marks runs left "running" by a previous process as "interrupted". On error returns -1
- * with a message naming the path and the cause in err. */
+ * marks runs left "running" by a previous process as "interrupted" (so only one daemon
+ * should run on one SQLite file; a second would mark the first one's runs). Starts a
+ * thread, with every signal blocked, that checkpoints the WAL off the caller's thread;
+ * state_close joins it. On error returns -1 with a message naming the path and the cause
+ * in err. */
 int state_open(const char *url, struct state **out, char *err, size_t errlen);
 void state_close(struct state *st);
 /* The message of the last failed call on st ("state PATH: what: cause"), for the calls
@@ -94,10 +97,12 @@ struct state_kv_change {
 
 /* Ends a run in one transaction: its final status (signal: the signal number for
  * RUN_CRASHED by signal, else 0), summary (may be NULL), counters (JSON object text or
- * NULL), the log lines (stored up to STATE_LOG_MAX_BYTES of text per run; past that, one
- * line "[log truncated: N more lines, M bytes]" is stored instead of the rest), and the
- * plugin state changes for the run's job. Then trims the job's history to `keep_runs`
- * finished runs (0 = keep all). Returns 0 or -1 (nothing applied). */
+ * NULL), the log lines (stored up to STATE_LOG_MAX_BYTES of text and fields per run; past
+ * that, one line "[log truncated: N more lines, M bytes]" is stored instead of the rest),
+ * and the plugin state changes for the run's job. Then trims the job's history to the
+ * `keep_runs` newest (by id) finished runs (0 = keep all). Returns 0 or -1 (nothing
+ * applied), also for a run already finished; one that state_open marked interrupted may
+ * still be finished by the process that really ran it. */
 #define STATE_LOG_MAX_BYTES (1024 * 1024)
 int state_run_finish(struct state *st, int64_t id, enum run_status status, int signal,
 		     const char *summary, const char *counters_json,
