@@ -91,6 +91,9 @@ static void log_timing(const struct run *r)
 	json_object_object_add(f, "spawn_lag_us", json_object_new_int64(r->spawn_lag_us));
 	if (r->start_lag_us >= 0)
 		json_object_object_add(f, "start_lag_us", json_object_new_int64(r->start_lag_us));
+	json_object_object_add(f, "claim_us", json_object_new_int64(r->claim_us));
+	json_object_object_add(f, "prepare_us", json_object_new_int64(r->prepare_us));
+	json_object_object_add(f, "spawn_us", json_object_new_int64(r->spawn_us));
 	log_fields(level, "run started", f);
 	json_object_put(f);
 }
@@ -323,6 +326,7 @@ static void add_run_fields(struct run *r, struct json_object *in)
 static void spawn(struct run *r)
 {
 	char err[256];
+	int64_t t0 = daemon_mono_ns();
 	struct json_object *in = plugin_job_input(r->gen->plugins, r->job);
 	if (!in) {
 		snprintf(err, sizeof err, "plugin %s is not loaded", r->job->plugin);
@@ -343,9 +347,12 @@ static void spawn(struct run *r)
 	    .timeout_s = r->job->timeout,
 	    .grace_s = RUN_KILL_GRACE_S,
 	};
+	int64_t t1 = daemon_mono_ns();
 	int rc = runner_start(r->d->base, &p, &run_cbs, r, &r->runner, err, sizeof err);
 	r->spawn_real_ns = daemon_real_ns();
 	r->spawn_mono_ns = daemon_mono_ns();
+	r->prepare_us = (t1 - t0) / 1000;
+	r->spawn_us = (r->spawn_mono_ns - t1) / 1000;
 	r->spawn_lag_us = (r->spawn_real_ns - r->due_ns) / 1000;
 	free(redact);
 	json_object_put(in);
@@ -361,11 +368,12 @@ struct run *run_start(struct daemon *d, struct gen *g, const struct cfg_job *job
                       int64_t at, int64_t due_ns, bool *claimed, char *err, size_t errlen)
 {
 	char msg[256];
-	int64_t id = 0, now_ms = daemon_now_ms();
+	int64_t id = 0, now_ms = daemon_now_ms(), t0 = daemon_mono_ns();
 	if (claimed)
 		*claimed = false;
 	int rc = state_run_begin(d->st, job->name, nominal, attempt, trigger, dry_run, now_ms, &id,
 	                         msg, sizeof msg);
+	int64_t claim_us = (daemon_mono_ns() - t0) / 1000;
 	if (rc == 1) {
 		if (claimed)
 			*claimed = true;
@@ -396,6 +404,7 @@ struct run *run_start(struct daemon *d, struct gen *g, const struct cfg_job *job
 	r->started_ms = now_ms;
 	r->due_ns = due_ns;
 	r->start_lag_us = -1;
+	r->claim_us = claim_us;
 	r->counters = json_object_new_object();
 	r->next = d->runs;
 	d->runs = r;

@@ -53,6 +53,9 @@ struct run {
 	int64_t due_ns;
 	int64_t spawn_mono_ns, spawn_real_ns;
 	int64_t spawn_lag_us, start_lag_us;
+	/* Where the spawn lag went: claiming the slot in the store, building the input,
+	 * posix_spawn and pipes (µs). */
+	int64_t claim_us, prepare_us, spawn_us;
 
 	struct json_object **events; /* each {"seq":N,"t":…}, owned */
 	size_t n_events, cap_events;

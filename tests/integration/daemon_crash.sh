@@ -3,14 +3,18 @@
 # the interrupted run is recorded as such, and its slot does not run a second time.
 . "$(dirname "$0")/daemon_lib.sh"
 
-sec=$((($(date +%s) + 3) % 60))
 write_conf
-dropin 10-jobs <<EOF2
+dropin 10-tick <<EOF2
 [job tick]
 plugin = testplug
 schedule = * * * * * *
 mode = ok
-
+EOF2
+start_daemon || exit 1
+wait_until 15 at_least 1 "job='tick' AND status='ok'"
+# The long job comes with a reload, due 3 s from now (the minute wraps).
+sec=$((($(date +%s) + 3) % 60))
+dropin 20-long <<EOF2
 [job long]
 plugin = testplug
 schedule = $sec * * * * *
@@ -18,8 +22,8 @@ catchup = all
 mode = sleep
 seconds = 3s
 EOF2
-start_daemon || exit 1
-wait_until 15 at_least 1 "job='long' AND status='running'"
+kill -HUP "$dpid"
+wait_until 20 at_least 1 "job='long' AND status='running'"
 runner_pids >"$tmp/runner-pids"
 done_before=$(count "job='tick' AND status='ok'")
 ids_before=$(sql "SELECT group_concat(id) FROM (SELECT id FROM runs WHERE job='tick' AND status='ok' ORDER BY id)")

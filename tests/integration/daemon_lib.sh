@@ -90,3 +90,17 @@ check() {
 	shift
 	if "$@"; then ok "$_desc"; else not_ok "$_desc"; fi
 }
+
+# settle WHERE-CLAUSE: waits (10 s at most) until the matching runs stop changing for 0.5 s
+# and none of them is still running.
+settle() {
+	_deadline=$(($(date +%s) + 10))
+	_prev=$(sql "SELECT count(*), sum(status='running') FROM runs WHERE $1")
+	while [ "$(date +%s)" -lt "$_deadline" ]; do
+		sleep 0.5
+		_now=$(sql "SELECT count(*), sum(status='running') FROM runs WHERE $1")
+		[ "$_now" = "$_prev" ] && [ "${_now#*|}" = 0 ] && return 0
+		_prev=$_now
+	done
+	return 1
+}

@@ -3,9 +3,16 @@
 # retry_delay * 2^(attempt-1) ± 25 %, up to `retries` extra attempts; partial is not retried.
 . "$(dirname "$0")/daemon_lib.sh"
 
-# One slot, 3 s from now (the minute wraps).
-sec=$((($(date +%s) + 3) % 60))
 write_conf
+dropin 00-placeholder <<EOF2
+[job placeholder]
+plugin = testplug
+schedule = manual
+EOF2
+start_daemon || exit 1
+# The jobs come with a reload once the daemon is up, due at one second 3 s from now (the
+# minute wraps), so a slow start cannot make the test miss the slot.
+sec=$((($(date +%s) + 3) % 60))
 dropin 10-jobs <<EOF2
 [job flaky]
 plugin = testplug
@@ -21,8 +28,8 @@ mode = partial
 retries = 2
 retry_delay = 1s
 EOF2
-start_daemon || exit 1
-check "three attempts of the failing slot" wait_until 15 at_least 3 "job='flaky' AND status='failed'"
+kill -HUP "$dpid"
+check "three attempts of the failing slot" wait_until 20 at_least 3 "job='flaky' AND status='failed'"
 sleep 1.5
 is "$(sql "SELECT group_concat(attempt || ':' || trigger) FROM (SELECT * FROM runs WHERE job='flaky' ORDER BY id)")" \
 	"1:schedule,2:retry,3:retry" "attempts 1 to 3: the scheduled run, then two retries, no more"
