@@ -2,7 +2,7 @@
  * daemon/runproto.h with a behaviour chosen by the input document's "mode" member. Plain libc
  * (no json-c) so that its start-up cost is the floor of posix_spawn → main().
  *
- * Input members used: "mode" (below), "secret" (print-secret).
+ * Input members used: "mode" (below), "secret" (print-secret, cut-secret).
  * Every mode reads fd 0 to EOF first, then sends "started" with the instant main() began. */
 #include <dirent.h>
 #include <errno.h>
@@ -223,6 +223,14 @@ int main(void)
 		rec("{\"t\":\"result\",\"status\":\"ok\",\"summary\":\"done with %s\"}", js);
 		free(js);
 		free(s);
+	} else if (strcmp(mode, "cut-secret") == 0) {
+		/* A secret across the 64 KiB cut of an over-long line. */
+		char *s = member(doc, "secret");
+		for (int i = 0; i < 64 * 1024 - 4; i++)
+			putchar('x');
+		printf("%s and more\n", s);
+		free(s);
+		result_ok("cut");
 	} else if (strcmp(mode, "bigline") == 0) {
 		/* 200 KB without a newline, then a normal line; a 100 KB protocol line; a last
 		 * output line without "\n". */

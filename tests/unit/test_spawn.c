@@ -25,6 +25,7 @@
 
 #include "runproto.h"
 #include "spawn.h"
+#include "spawn_int.h" /* spawn_redact, spawn_redact_tail */
 
 /* A run that should end by itself is abandoned (and the test failed) after this long. */
 #define WATCHDOG_S 30
@@ -501,6 +502,62 @@ static void test_multiline_secret_redacted(void **state)
 	run_fini(&t);
 }
 
+static void expect_redacted(char *const *secrets, const char *in, const char *want)
+{
+	bool changed;
+	char *out = spawn_redact(secrets, in, strlen(in), &changed);
+	if (!want) {
+		assert_false(changed);
+		assert_null(out);
+		return;
+	}
+	assert_true(changed);
+	assert_non_null(out);
+	assert_string_equal(out, want);
+	free(out);
+}
+
+static void test_redact_rules(void **state)
+{
+	(void)state;
+	char *overlap[] = {"abcd", "cdef", NULL};
+	expect_redacted(overlap, "xxabcdefyy", "xx***yy"); /* overlapping: one stretch */
+	expect_redacted(overlap, "abcd cdef", "*** ***");
+	expect_redacted(overlap, "abc def", NULL);
+	expect_redacted(overlap, "", NULL);
+	char *one[] = {"ab", NULL};
+	expect_redacted(one, "abab", "***"); /* touching: one stretch */
+	expect_redacted(one, "ab-ab", "***-***");
+	expect_redacted(NULL, "ab", NULL);
+	char *nested[] = {"pass", "password1", NULL};
+	expect_redacted(nested, "a password1 b pass", "a *** b ***");
+	/* A tail that begins a secret is dropped; a whole secret or unrelated text is kept. */
+	char *sec[] = {"secret", NULL};
+	assert_int_equal(spawn_redact_tail(sec, "hello sec", 9), 6);
+	assert_int_equal(spawn_redact_tail(sec, "hello s", 7), 6);
+	assert_int_equal(spawn_redact_tail(sec, "hello secret", 12), 12);
+	assert_int_equal(spawn_redact_tail(sec, "hello", 5), 5);
+	assert_int_equal(spawn_redact_tail(NULL, "hello sec", 9), 9);
+}
+
+/* The cut of an over-long line must not leave the first half of a secret behind. */
+static void test_secret_across_line_cut(void **state)
+{
+	(void)state;
+	struct run t;
+	run_init(&t);
+	struct json_object *in = doc("cut-secret");
+	json_object_object_add(in, "secret", json_object_new_string("SECRETVALUE"));
+	const char *const redact[] = {"SECRETVALUE", NULL};
+	run_doc(&t, in, redact, 0, 5);
+	assert_int_equal(t.res.status, RUN_OK);
+	assert_int_equal(t.nlines, 1);
+	size_t xs = strspn(t.lines[0], "x");
+	assert_int_equal(xs, RUNPROTO_MAX_LINE - 4);
+	assert_string_equal(t.lines[0] + xs, " [line truncated]");
+	run_fini(&t);
+}
+
 static void test_long_lines(void **state)
 {
 	(void)state;
@@ -933,6 +990,8 @@ int main(void)
 	    cmocka_unit_test(test_escaped_grandchild_capped),
 	    cmocka_unit_test(test_secrets_redacted),
 	    cmocka_unit_test(test_multiline_secret_redacted),
+	    cmocka_unit_test(test_redact_rules),
+	    cmocka_unit_test(test_secret_across_line_cut),
 	    cmocka_unit_test(test_long_lines),
 	    cmocka_unit_test(test_bad_records),
 	    cmocka_unit_test(test_environment_not_inherited),
