@@ -86,15 +86,44 @@ static size_t gaps(const struct series *s)
 	return g;
 }
 
-static void report_lag(const char *what, struct series *s, double med_target, double p99_target)
+static void report_lag(const char *what, const struct series *s, double med_target,
+                       double p99_target)
 {
-	double *v = s->ms;
+	double *v = malloc(s->n * sizeof *v);
+	if (!v)
+		exit(1);
+	memcpy(v, s->ms, s->n * sizeof *v); /* sorted copy: the series keeps its slot order */
 	bh_sort(v, s->n);
 	double med = bench_median(v, s->n), p99 = bh_percentile(v, s->n, 99);
 	printf("  %s: median %.3f ms (%.2fx the %.0f ms target%s), p99 %.3f ms (%.2fx the %.0f "
 	       "ms target%s), max %.3f ms, n=%zu\n",
 	       what, med, med / med_target, med_target, bh_missed(med, med_target), p99,
 	       p99 / p99_target, p99_target, bh_missed(p99, p99_target), v[s->n - 1], s->n);
+	free(v);
+}
+
+/* Per slot, start lag minus scheduling lag: what the runner took from posix_spawn to run()
+ * (with the daemon's writing of the input document), to compare with bench_spawn's floor. */
+static void report_runner_share(const struct series *spawn, const struct series *start)
+{
+	double *d = malloc((start->n + 1) * sizeof *d);
+	size_t n = 0;
+	if (!d)
+		return;
+	for (size_t i = 0; i < start->n; i++)
+		for (size_t j = 0; j < spawn->n; j++)
+			if (spawn->nominal[j] == start->nominal[i]) {
+				d[n++] = start->ms[i] - spawn->ms[j];
+				break;
+			}
+	if (n) {
+		bh_sort(d, n);
+		printf(
+		    "  runner share (start lag - scheduling lag, same slot): median %.3f ms, p99 "
+		    "%.3f ms, n=%zu\n",
+		    bench_median(d, n), bh_percentile(d, n, 99), n);
+	}
+	free(d);
 }
 
 int main(void)
@@ -166,6 +195,7 @@ int main(void)
 	           SCHED_P99_MS);
 	report_lag("start lag (slot -> plugin run() entered) ", &start, START_MEDIAN_MS,
 	           START_P99_MS);
+	report_runner_share(&spawn, &start);
 	if (cpu0 >= 0 && cpu1 >= 0 && (size_t)firings > spawn_at_cpu0) {
 		size_t runs = (size_t)firings - spawn_at_cpu0;
 		double per = (double)(cpu1 - cpu0) / 1e6 / (double)runs;
