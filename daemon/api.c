@@ -119,6 +119,16 @@ static void release(struct api_req *r)
 	}
 }
 
+/* Takes the request to answer off `r` (NULL when the client is gone). The watch is
+ * dropped first, so nothing can free r while the answer is sent. */
+static struct evhttp_request *take(struct api_req *r)
+{
+	struct evhttp_request *http = r->http;
+	release(r);
+	r->http = NULL;
+	return http;
+}
+
 static void req_free(struct api_req *r)
 {
 	release(r);
@@ -221,12 +231,14 @@ void api_events_answer(struct api_req *r)
 {
 	bool news;
 	struct json_object *obj = api_events_json(r->api, r->run_id, r->after, &news);
-	if (obj)
-		api_send_json(r->http, 200, obj);
-	else
-		api_send_error(r->http, 404, "not_found", "no run %lld", (long long)r->run_id);
-	json_object_put(obj);
+	int64_t id = r->run_id;
+	struct evhttp_request *http = take(r);
 	req_free(r);
+	if (obj)
+		api_send_json(http, 200, obj);
+	else
+		api_send_error(http, 404, "not_found", "no run %lld", (long long)id);
+	json_object_put(obj);
 }
 
 void api_run_changed(struct api *api, int64_t id)
@@ -238,12 +250,14 @@ void api_run_changed(struct api *api, int64_t id)
 			continue;
 		bool news;
 		struct json_object *obj = api_events_json(api, id, r->after, &news);
-		if (!obj) {
-			api_send_error(r->http, 404, "not_found", "no run %lld", (long long)id);
+		if (!obj || news) {
+			struct evhttp_request *http = take(r);
 			req_free(r);
-		} else if (news) {
-			api_send_json(r->http, 200, obj);
-			req_free(r);
+			if (obj)
+				api_send_json(http, 200, obj);
+			else
+				api_send_error(http, 404, "not_found", "no run %lld",
+				               (long long)id);
 		}
 		json_object_put(obj);
 	}
@@ -251,13 +265,15 @@ void api_run_changed(struct api *api, int64_t id)
 
 void api_reload_done(struct api_req *req, bool ok, unsigned generation, struct json_object *errors)
 {
-	if (req->http) {
+	struct evhttp_request *http = take(req);
+	req_free(req);
+	if (http) {
 		struct json_object *body = json_object_new_object();
 		if (ok) {
 			json_object_object_add(body, "result", json_object_new_string("ok"));
 			json_object_object_add(body, "generation",
 			                       json_object_new_int64(generation));
-			api_send_json(req->http, 200, body);
+			api_send_json(http, 200, body);
 		} else {
 			size_t n = errors ? json_object_array_length(errors) : 0;
 			struct json_object *err = json_object_new_object();
@@ -275,11 +291,10 @@ void api_reload_done(struct api_req *req, bool ok, unsigned generation, struct j
 			json_object_object_add(body, "errors",
 			                       errors ? json_object_get(errors)
 			                              : json_object_new_array());
-			api_send_json(req->http, 422, body);
+			api_send_json(http, 422, body);
 		}
 		json_object_put(body);
 	}
-	req_free(req);
 }
 
 /* Binds a listening unix socket at path, replacing a stale socket file but never a live
@@ -422,16 +437,14 @@ void api_free(struct api *api)
 	while (api->held) {
 		struct api_req *r = api->held;
 		struct evhttp_connection *conn = r->conn;
-		api_send_error(r->http, 503, "shutting_down", "chored is shutting down");
-		flush_now(conn);
-		if (r->kind == API_REQ_RELOAD) {
-			/* evhttp_free frees the request; api_reload_done frees r. */
-			release(r);
-			r->http = NULL;
+		struct evhttp_request *http = take(r);
+		/* A reload goes on: api_reload_done frees r (evhttp_free frees the request). */
+		if (r->kind == API_REQ_RELOAD)
 			r->api = NULL;
-		} else {
+		else
 			req_free(r);
-		}
+		api_send_error(http, 503, "shutting_down", "chored is shutting down");
+		flush_now(conn);
 	}
 	evhttp_free(api->http);
 	struct stat st;

@@ -1,8 +1,8 @@
 /* A stand-in daemon for chorectl's tests: serves api.c on the socket given as argv[1] with
  * canned jobs and runs. Starting a run of "demo" scripts it: over about 300 ms it prints a
- * line, logs three records, reports progress 1/3..3/3, then ends "partial". A reload is
- * answered after 50 ms: rejected with two errors while the file SOCKET.reject exists,
- * else ok with the next generation. SIGTERM or SIGINT ends it. */
+ * line, logs three records (events shaped as daemon/jobrun.c makes them), reports progress
+ * 1/3..3/3, then ends "partial". A reload is answered after 50 ms: rejected with two errors while
+ * the file SOCKET.reject exists, else ok with the next generation. SIGTERM or SIGINT ends it. */
 #include <event2/event.h>
 #include <json-c/json.h>
 #include <signal.h>
@@ -61,7 +61,7 @@ static void ev_log(struct srun *r, int level, const char *msg, const char *key, 
 {
 	struct json_object *e = event_new_json(r, "log");
 	json_object_object_add(e, "level", json_object_new_int(level));
-	json_object_object_add(e, "msg", json_object_new_string(msg));
+	json_object_object_add(e, "text", json_object_new_string(msg));
 	struct json_object *f = json_object_new_object();
 	if (key)
 		json_object_object_add(f, key, json_object_new_string(val));
@@ -117,8 +117,8 @@ static struct json_object *run_json(const struct srun *r, bool with_log)
 		    l, "level",
 		    json_object_new_int(
 		        out ? 6 : json_object_get_int(json_object_object_get(e, "level"))));
-		json_object_object_add(
-		    l, "text", json_object_get(json_object_object_get(e, out ? "text" : "msg")));
+		json_object_object_add(l, "text",
+		                       json_object_get(json_object_object_get(e, "text")));
 		if (!out)
 			json_object_object_add(
 			    l, "fields", json_object_get(json_object_object_get(e, "fields")));
@@ -405,6 +405,11 @@ int main(int argc, char **argv)
 	s.api = api_listen_unix(s.base, argv[1], &ops, &s, err, sizeof err);
 	if (!s.api) {
 		fprintf(stderr, "api_stub: %s\n", err);
+		for (size_t i = 0; i < s.n_runs; i++)
+			json_object_put(s.runs[i].events);
+		event_free(s.reload_timer);
+		event_base_free(s.base);
+		free(reject);
 		return 69;
 	}
 	struct event *term = evsignal_new(s.base, SIGTERM, on_signal, s.base);
