@@ -31,12 +31,15 @@ struct plugin_set {
 	size_t n;
 };
 
-/* Scans `dir` for *.so (regular files only; symlinks are followed only to regular files
- * owned by root or the daemon's user; not group- or world-writable), dlopens each with
+/* Scans `dir` for *.so, skipping names that start with "." (regular files only; symlinks
+ * are followed only to regular files; owned by root or the daemon's user; not group- or
+ * world-writable; the name a plugin name of a-z 0-9 _ -), dlopens each with
  * RTLD_NOW|RTLD_LOCAL, and checks in order: the symbol chored_plugin_v1 exists, abi_major
  * equals CHORED_ABI_MAJOR, abi_minor <= CHORED_ABI_MINOR, size >= the v1.0 size, name equals
  * the basename, run is set, the option schema is well formed. A refused file is kept with
  * its error (and dlclosed); it never stops the others from loading.
+ * dlopen shares an object already loaded under the same path: a file replaced in place is
+ * seen anew only once every set holding the old one is freed (new names load at once).
  * Returns 0 and a new set, or -1 when `dir` itself cannot be read (message in err). */
 int plugin_set_load(const char *dir, struct plugin_set **out, char *err, size_t errlen);
 void plugin_set_free(struct plugin_set *set);

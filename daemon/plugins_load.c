@@ -239,7 +239,8 @@ int plugin_set_load(const char *dir, struct plugin_set **out, char *err, size_t 
 	struct dirent *e;
 	while ((e = readdir(d))) {
 		size_t len = strlen(e->d_name);
-		if (len <= 3 || strcmp(e->d_name + len - 3, ".so") != 0)
+		/* Hidden files (editors' .#x.so, half-copied .x.so) are not plugins. */
+		if (len <= 3 || e->d_name[0] == '.' || strcmp(e->d_name + len - 3, ".so") != 0)
 			continue;
 		if (set->n == cap) {
 			cap = cap ? 2 * cap : 8;

@@ -88,6 +88,8 @@ static int setup(void **state)
 	write_file(p, 0644, "this is not an ELF file\n");
 	path_of(p, pl, "notes.txt");
 	write_file(p, 0644, "ignored: no .so suffix\n");
+	path_of(p, pl, ".hidden.so");
+	write_file(p, 0644, "ignored: hidden\n");
 	path_of(p, pl, "good.so.bak");
 	write_file(p, 0644, "ignored too\n");
 	path_of(p, pl, "x.so");
@@ -159,6 +161,7 @@ static void test_sorted_and_ignored(void **state)
 		assert_string_equal(set->plugins[i].name, want[i]);
 	assert_null(plugin_lookup(set, "notes"));
 	assert_null(plugin_lookup(set, "good.so"));
+	assert_null(plugin_lookup(set, ".hidden"));
 	assert_string_equal(set->dir, pl);
 }
 
