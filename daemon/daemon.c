@@ -33,6 +33,9 @@
  * their process group), at the end they are killed. Not a config key (design §4). */
 #define STOP_GRACE_S 30
 #define NS           INT64_C(1000000000)
+/* The timer wakes this long before a slot's instant: the slot is claimed in the store and
+ * the runner's input built ahead, so that the runner is spawned right at the instant. */
+#define LEAD_NS INT64_C(10000000)
 
 struct retry {
 	struct retry *next;
@@ -123,8 +126,10 @@ static struct gen *gen_build(struct daemon *d, struct cfg_diag *diag)
 	struct cfg *cfg = NULL;
 	struct plugin_set *ps = NULL;
 	char err[512];
+	int64_t t0 = daemon_mono_ns();
 	if (cfg_load(d->opts.config_path, &cfg, diag) < 0)
 		return NULL;
+	int64_t t1 = daemon_mono_ns();
 	if (plugin_set_load(cfg->daemon.plugin_dir, &ps, err, sizeof err) < 0) {
 		diag_add(diag, err);
 		cfg_free(cfg);
@@ -133,11 +138,16 @@ static struct gen *gen_build(struct daemon *d, struct cfg_diag *diag)
 	for (size_t i = 0; i < ps->n; i++)
 		if (ps->plugins[i].error)
 			log_msg(LOG_L_WARNING, "plugin refused: %s", ps->plugins[i].error);
+	int64_t t2 = daemon_mono_ns();
 	if (plugin_validate_config(ps, cfg, diag) > 0) {
 		plugin_set_free(ps);
 		cfg_free(cfg);
 		return NULL;
 	}
+	int64_t t3 = daemon_mono_ns();
+	log_msg(LOG_L_DEBUG,
+	        "generation built: config %.1f ms, plugins %.1f ms, validation %.1f ms",
+	        (double)(t1 - t0) / 1e6, (double)(t2 - t1) / 1e6, (double)(t3 - t2) / 1e6);
 	struct gen *g = xcalloc(1, sizeof *g);
 	g->refs = 1;
 	g->id = ++d->n_gens;
@@ -226,7 +236,7 @@ static void arm_timer(struct daemon *d)
 {
 	struct itimerspec its = {0};
 	if (d->heap_n && !d->stopping) {
-		int64_t t = d->heap[0]->fire_ns > 0 ? d->heap[0]->fire_ns : 1;
+		int64_t t = d->heap[0]->fire_ns - LEAD_NS > 0 ? d->heap[0]->fire_ns - LEAD_NS : 1;
 		its.it_value.tv_sec = t / NS;
 		its.it_value.tv_nsec = t % NS;
 	}
@@ -505,9 +515,29 @@ static void gen_install(struct daemon *d, struct gen *g, bool startup)
 			heap_push(d, js);
 	}
 	d->gen = g;
-	if (old)
-		gen_unref(old);
+	if (old) {
+		/* Freeing 10,000 jobs takes a while: do it after the reload is answered. */
+		d->retired = xrealloc(d->retired, (d->n_retired + 1) * sizeof *d->retired);
+		d->retired[d->n_retired++] = old;
+		event_active(d->retire_ev, EV_TIMEOUT, 0);
+	}
 	arm_timer(d);
+}
+
+static void release_retired(struct daemon *d)
+{
+	for (size_t i = 0; i < d->n_retired; i++)
+		gen_unref(d->retired[i]);
+	free(d->retired);
+	d->retired = NULL;
+	d->n_retired = 0;
+}
+
+static void on_retire(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	release_retired(arg);
 }
 
 /* At start: missed slots per catchup policy, stamps for new jobs, @reboot. */
@@ -583,7 +613,7 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 	}
 	d->last_real_ns = real;
 	d->last_mono_ns = mono;
-	while (d->heap_n && d->heap[0]->fire_ns <= real && !d->stopping) {
+	while (d->heap_n && d->heap[0]->fire_ns - LEAD_NS <= real && !d->stopping) {
 		fire_due(d, heap_pop(d));
 		real = daemon_real_ns();
 	}
@@ -632,9 +662,11 @@ static void on_reload(evutil_socket_t fd, short what, void *arg)
 		json_object_put(errors);
 	} else {
 		d->reloads++;
+		int64_t t1 = daemon_mono_ns();
 		gen_install(d, g, false);
-		log_msg(LOG_L_INFO, "reloaded: generation %u, %zu jobs (%.1f ms)", g->id,
-		        g->cfg->n_jobs, (double)(daemon_mono_ns() - t0) / 1e6);
+		int64_t t2 = daemon_mono_ns();
+		log_msg(LOG_L_INFO, "reloaded: generation %u, %zu jobs (%.1f ms; swap %.1f ms)",
+		        g->id, g->cfg->n_jobs, (double)(t2 - t0) / 1e6, (double)(t2 - t1) / 1e6);
 		snprintf(status, sizeof status, "READY=1\nSTATUS=generation %u, %zu jobs", g->id,
 		         g->cfg->n_jobs);
 		sdnotify(status);
@@ -765,15 +797,16 @@ static void daemon_free(struct daemon *d)
 	if (d->api)
 		api_free(d->api);
 	free(d->reload_waiters);
+	release_retired(d);
 	if (d->gen) {
 		for (size_t i = 0; i < d->gen->cfg->n_jobs; i++)
 			d->gen->jobs[i].running = NULL;
 		gen_unref(d->gen);
 	}
 	free(d->heap);
-	struct event *evs[] = {d->tfd_ev,         d->sig_hup,      d->sig_term,
-	                       d->sig_int,        d->reload_ev,    d->watchdog_ev,
-	                       d->stop_cancel_ev, d->stop_kill_ev, d->stop_final_ev};
+	struct event *evs[] = {d->retire_ev,    d->tfd_ev,       d->sig_hup,     d->sig_term,
+	                       d->sig_int,      d->reload_ev,    d->watchdog_ev, d->stop_cancel_ev,
+	                       d->stop_kill_ev, d->stop_final_ev};
 	for (size_t i = 0; i < sizeof evs / sizeof *evs; i++)
 		if (evs[i])
 			event_free(evs[i]);
@@ -802,7 +835,13 @@ int daemon_main(const struct daemon_opts *opts)
 	d->runner_path = getenv("CHORED_RUNNER");
 	if (!d->runner_path || !*d->runner_path)
 		d->runner_path = PKGLIBEXECDIR "/chored-run";
-	d->base = event_base_new();
+	/* Precise timers (timerfd under epoll): a run claimed ahead is spawned to the µs. */
+	struct event_config *ec = event_config_new();
+	if (ec) {
+		event_config_set_flag(ec, EVENT_BASE_FLAG_PRECISE_TIMER);
+		d->base = event_base_new_with_config(ec);
+		event_config_free(ec);
+	}
 	if (!d->base) {
 		log_msg(LOG_L_ERR, "cannot create the event loop");
 		return EX_OSERR;
@@ -838,6 +877,7 @@ int daemon_main(const struct daemon_opts *opts)
 	d->tfd_ev = event_new(d->base, d->tfd, EV_READ | EV_PERSIST, on_timer, d);
 	event_add(d->tfd_ev, NULL);
 	d->reload_ev = event_new(d->base, -1, 0, on_reload, d);
+	d->retire_ev = event_new(d->base, -1, 0, on_retire, d);
 	d->sig_hup = evsignal_new(d->base, SIGHUP, on_sighup, d);
 	d->sig_term = evsignal_new(d->base, SIGTERM, on_sigterm, d);
 	d->sig_int = evsignal_new(d->base, SIGINT, on_sigterm, d);

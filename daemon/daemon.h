@@ -79,6 +79,10 @@ struct daemon {
 	size_t n_reload_waiters;
 	unsigned reloads, reload_failed;
 
+	struct gen **retired; /* replaced generations, released after the reload is answered */
+	size_t n_retired;
+	struct event *retire_ev;
+
 	struct event *watchdog_ev;
 	bool stopping;
 	struct event *stop_cancel_ev, *stop_kill_ev, *stop_final_ev;

@@ -323,27 +323,43 @@ static void add_run_fields(struct run *r, struct json_object *in)
 	}
 }
 
-static void spawn(struct run *r)
+/* Builds the runner's input; false when the run could not start (then recorded as failed). */
+static bool prepare(struct run *r)
 {
 	char err[256];
-	int64_t t0 = daemon_mono_ns();
 	struct json_object *in = plugin_job_input(r->gen->plugins, r->job);
 	if (!in) {
 		snprintf(err, sizeof err, "plugin %s is not loaded", r->job->plugin);
 		finish(r, RUN_FAILED, 0, err);
-		return;
+		return false;
 	}
 	add_run_fields(r, in);
 	struct json_object *red;
 	size_t n_red =
 	    json_object_object_get_ex(in, "redact", &red) ? json_object_array_length(red) : 0;
-	const char **redact = xcalloc(n_red + 1, sizeof *redact);
+	r->redact = xcalloc(n_red + 1, sizeof *r->redact);
 	for (size_t i = 0; i < n_red; i++)
-		redact[i] = json_object_get_string(json_object_array_get_idx(red, i));
+		r->redact[i] = json_object_get_string(json_object_array_get_idx(red, i));
+	r->input = in;
+	return true;
+}
+
+static void drop_input(struct run *r)
+{
+	free(r->redact);
+	r->redact = NULL;
+	if (r->input)
+		json_object_put(r->input);
+	r->input = NULL;
+}
+
+static void launch(struct run *r)
+{
+	char err[256];
 	struct runner_params p = {
 	    .path = r->d->runner_path,
-	    .input = in,
-	    .redact = redact,
+	    .input = r->input,
+	    .redact = r->redact,
 	    .timeout_s = r->job->timeout,
 	    .grace_s = RUN_KILL_GRACE_S,
 	};
@@ -351,16 +367,27 @@ static void spawn(struct run *r)
 	int rc = runner_start(r->d->base, &p, &run_cbs, r, &r->runner, err, sizeof err);
 	r->spawn_real_ns = daemon_real_ns();
 	r->spawn_mono_ns = daemon_mono_ns();
-	r->prepare_us = (t1 - t0) / 1000;
 	r->spawn_us = (r->spawn_mono_ns - t1) / 1000;
 	r->spawn_lag_us = (r->spawn_real_ns - r->due_ns) / 1000;
-	free(redact);
-	json_object_put(in);
+	drop_input(r);
 	if (rc < 0) {
 		char msg[300];
 		snprintf(msg, sizeof msg, "could not start the runner: %s", err);
 		finish(r, RUN_FAILED, 0, msg);
 	}
+}
+
+static void on_spawn_time(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	launch(arg);
+}
+
+/* A run claimed ahead of its instant that has not been spawned yet. */
+static bool waiting_to_spawn(const struct run *r)
+{
+	return r->spawn_ev && evtimer_pending(r->spawn_ev, NULL);
 }
 
 struct run *run_start(struct daemon *d, struct gen *g, const struct cfg_job *job, int64_t nominal,
@@ -371,6 +398,9 @@ struct run *run_start(struct daemon *d, struct gen *g, const struct cfg_job *job
 	int64_t id = 0, now_ms = daemon_now_ms(), t0 = daemon_mono_ns();
 	if (claimed)
 		*claimed = false;
+	/* Claimed a little ahead of its instant, the run still starts at that instant. */
+	if (now_ms < due_ns / 1000000)
+		now_ms = due_ns / 1000000;
 	int rc = state_run_begin(d->st, job->name, nominal, attempt, trigger, dry_run, now_ms, &id,
 	                         msg, sizeof msg);
 	int64_t claim_us = (daemon_mono_ns() - t0) / 1000;
@@ -411,12 +441,31 @@ struct run *run_start(struct daemon *d, struct gen *g, const struct cfg_job *job
 	log_msg(LOG_L_INFO, "job %s run %" PRId64 " starting (%s, slot %" PRId64 ", attempt %u%s)",
 	        job->name, id, run_trigger_name(trigger), nominal, attempt,
 	        dry_run ? ", dry run" : "");
-	spawn(r);
+	int64_t t1 = daemon_mono_ns();
+	if (!prepare(r))
+		return r;
+	r->prepare_us = (daemon_mono_ns() - t1) / 1000;
+	int64_t wait_ns = due_ns - daemon_real_ns();
+	if (wait_ns > 50000) {
+		r->spawn_ev = evtimer_new(d->base, on_spawn_time, r);
+		struct timeval tv = {(time_t)(wait_ns / 1000000000),
+		                     (suseconds_t)(wait_ns % 1000000000 / 1000)};
+		evtimer_add(r->spawn_ev, &tv);
+	} else {
+		launch(r);
+	}
 	return r;
 }
 
 void run_cancel(struct run *r)
 {
+	if (waiting_to_spawn(r)) {
+		event_del(r->spawn_ev);
+		drop_input(r);
+		r->cancel_requested = true;
+		finish(r, RUN_CANCELLED, 0, "cancelled before it started");
+		return;
+	}
 	if (r->runner && !r->cancel_requested) {
 		r->cancel_requested = true;
 		runner_cancel(r->runner);
@@ -425,6 +474,10 @@ void run_cancel(struct run *r)
 
 void run_kill(struct run *r)
 {
+	if (waiting_to_spawn(r)) {
+		run_cancel(r);
+		return;
+	}
 	if (r->runner) {
 		r->cancel_requested = true;
 		runner_kill(r->runner);
@@ -442,6 +495,9 @@ void run_free(struct run *r)
 		runner_free(r->runner);
 	if (r->linger_ev)
 		event_free(r->linger_ev);
+	if (r->spawn_ev)
+		event_free(r->spawn_ev);
+	drop_input(r);
 	for (size_t i = 0; i < r->n_events; i++)
 		json_object_put(r->events[i]);
 	free(r->events);

@@ -67,10 +67,15 @@ struct run {
 	struct kv_change *changes;
 	size_t n_changes;
 	struct event *linger_ev;
+	/* A run claimed ahead of its instant waits on spawn_ev with its input ready. */
+	struct event *spawn_ev;
+	struct json_object *input;
+	const char **redact; /* into input */
 };
 
-/* Claims the slot (job, nominal, attempt) and starts the run. Returns the run (also linked
- * into d->runs), or NULL when the slot was already claimed (*claimed = true) or the store
+/* Claims the slot (job, nominal, attempt) and starts the run; the runner is spawned at
+ * due_ns (CLOCK_REALTIME ns) when that is still ahead, at once otherwise. Returns the run (also
+ * linked into d->runs), or NULL when the slot was already claimed (*claimed = true) or the store
  * failed (message logged, and in err when given). A run whose runner cannot be spawned
  * is recorded as failed at once and returned ended. */
 struct run *run_start(struct daemon *d, struct gen *g, const struct cfg_job *job, int64_t nominal,
