@@ -28,10 +28,13 @@ static int64_t mono_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-static char *read_all(int fd, size_t *len)
+/* The n0 bytes of head, then fd up to EOF. */
+static char *read_all(int fd, const char *head, size_t n0, size_t *len)
 {
-	size_t cap = 65536, n = 0;
+	size_t cap = 65536, n = n0;
 	char *buf = malloc(cap + 1);
+	if (buf)
+		memcpy(buf, head, n0);
 	for (;;) {
 		if (!buf)
 			exit(70);
@@ -133,8 +136,15 @@ int main(void)
 	proto = fdopen(3, "w");
 	if (!proto)
 		return 71;
+	/* no-read: leaves at once, its input unread (the daemon's write fails with EPIPE). */
+	char head[32];
+	ssize_t hn = read(0, head, sizeof head - 1);
+	head[hn > 0 ? hn : 0] = '\0';
+	static const char no_read[] = "{\"mode\":\"no-read\"";
+	if (strncmp(head, no_read, sizeof no_read - 1) == 0)
+		return 5;
 	size_t len;
-	char *doc = read_all(0, &len);
+	char *doc = read_all(0, head, hn > 0 ? (size_t)hn : 0, &len);
 	char *mode = member(doc, "mode");
 	/* Signal set-up comes before "started": the test may signal as soon as it sees it. */
 	sigset_t term;

@@ -719,6 +719,25 @@ static void test_one_megabyte_input_intact(void **state)
 	run_fini(&t);
 }
 
+/* A runner that exits without reading a 1 MB input: the write fails, nothing hangs. */
+static void test_input_unread(void **state)
+{
+	(void)state;
+	struct json_object *in = doc("no-read");
+	char *pad = malloc(1024 * 1024 + 1);
+	memset(pad, 'p', 1024 * 1024);
+	pad[1024 * 1024] = '\0';
+	json_object_object_add(in, "pad", json_object_new_string(pad));
+	free(pad);
+	struct run t;
+	run_init(&t);
+	run_doc(&t, in, NULL, 0, 5);
+	assert_int_equal(t.res.status, RUN_CRASHED);
+	assert_int_equal(t.res.exit_code, 5);
+	assert_int_equal(t.started_calls, 0);
+	run_fini(&t);
+}
+
 static int count_fds(void)
 {
 	int n = 0;
@@ -998,6 +1017,7 @@ int main(void)
 	    cmocka_unit_test(test_fds_group_and_signals),
 	    cmocka_unit_test(test_ten_megabytes_not_lost),
 	    cmocka_unit_test(test_one_megabyte_input_intact),
+	    cmocka_unit_test(test_input_unread),
 	    cmocka_unit_test(test_no_fd_leak_and_figures),
 	    cmocka_unit_test(test_spawn_error),
 	    cmocka_unit_test(test_free_at_any_time),
