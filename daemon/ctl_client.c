@@ -2,12 +2,15 @@
 #include "chored-build.h"
 
 #include <curl/curl.h>
+#include <dirent.h>
 #include <json-c/json.h>
+#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "config.h"
+#include "config_ini.h"
 #include "ctl_client.h"
 #include "strbuf.h"
 
@@ -20,6 +23,78 @@ struct ctl {
 	struct strbuf body; /* last answer */
 };
 
+static void ignore_error(void *ctx, unsigned line, const char *type, const char *name,
+                         const char *key, const char *msg)
+{
+	(void)ctx, (void)line, (void)type, (void)name, (void)key, (void)msg;
+}
+
+/* Updates *socket from the last `socket` of a [daemon] section in one file. */
+static void scan_file(const char *path, char **socket)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return;
+	struct strbuf data = STRBUF_INIT;
+	char buf[8192];
+	size_t n;
+	while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+		strbuf_appendn(&data, buf, n);
+	fclose(f);
+	struct ini_doc doc = {0};
+	ini_parse(strbuf_str(&data), data.len, &doc, ignore_error, NULL);
+	for (size_t i = 0; i < doc.n_sections; i++) {
+		const struct ini_section *sec = &doc.sections[i];
+		if (strcmp(sec->type, "daemon"))
+			continue;
+		for (size_t k = 0; k < sec->n_entries; k++)
+			if (!strcmp(sec->entries[k].key, "socket") && sec->entries[k].value[0]) {
+				free(*socket);
+				*socket = strdup(sec->entries[k].value);
+			}
+	}
+	ini_doc_free(&doc);
+	strbuf_free(&data);
+}
+
+static int by_bytes(const struct dirent **a, const struct dirent **b)
+{
+	return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+static int is_conf(const struct dirent *e)
+{
+	size_t len = strlen(e->d_name);
+	return e->d_name[0] != '.' && len > 5 && !strcmp(e->d_name + len - 5, ".conf");
+}
+
+/* The socket of a configuration that does not load (the case `reload --wait` is for):
+ * the main file then conf.d/ read as plain INI, later files overriding earlier ones. */
+static char *socket_from_files(const char *main_path)
+{
+	char *socket = NULL;
+	scan_file(main_path, &socket);
+	char *copy = strdup(main_path);
+	if (!copy)
+		return socket;
+	struct strbuf dir = STRBUF_INIT;
+	strbuf_appendf(&dir, "%s/conf.d", dirname(copy));
+	free(copy);
+	struct dirent **names;
+	int n = scandir(strbuf_str(&dir), &names, is_conf, by_bytes);
+	for (int i = 0; i < n; i++) {
+		struct strbuf path = STRBUF_INIT;
+		strbuf_appendf(&path, "%s/%s", strbuf_str(&dir), names[i]->d_name);
+		scan_file(strbuf_str(&path), &socket);
+		strbuf_free(&path);
+		free(names[i]);
+	}
+	if (n >= 0)
+		free(names);
+	strbuf_free(&dir);
+	return socket;
+}
+
 char *ctl_socket_path(const char *config)
 {
 	const char *env = getenv("CHORED_SOCKET");
@@ -31,9 +106,13 @@ char *ctl_socket_path(const char *config)
 	if (cfg_load(config, &cfg, &diag) == 0) {
 		path = strdup(cfg->daemon.socket);
 		cfg_free(cfg);
-	} else if (config) {
-		fprintf(stderr, "chorectl: warning: cannot read %s (%s); trying %s\n", config,
-		        diag.n_errors ? diag.errors[0] : "unknown error", DEFAULT_SOCKET);
+	} else {
+		/* A configuration with errors still names its socket. */
+		path = socket_from_files(config ? config : cfg_default_path());
+		if (!path && config)
+			fprintf(stderr, "chorectl: warning: cannot read %s (%s); trying %s\n",
+			        config, diag.n_errors ? diag.errors[0] : "unknown error",
+			        DEFAULT_SOCKET);
 	}
 	cfg_diag_free(&diag);
 	return path ? path : strdup(DEFAULT_SOCKET);

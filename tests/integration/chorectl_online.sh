@@ -173,8 +173,16 @@ socket = $sock
 state = sqlite://$tmp/state.db
 plugin_dir = $tmp
 CONF
-CHORED_SOCKET='' run "$CHORECTL" -c "$tmp/chored.conf" status
+run env CHORED_SOCKET= "$CHORECTL" -c "$tmp/chored.conf" status
 is "$rc" 0 "socket path read from -c FILE"
+# A configuration with errors still names its socket (what reload --wait is for); a
+# drop-in overrides the main file.
+mkdir -p "$tmp/b/conf.d"
+printf '[daemon]\nsocket = %s\nhistory = lots\n' "$tmp/nowhere.sock" >"$tmp/b/chored.conf"
+printf '[daemon]\nsocket = %s\n[job x]\nschedule = 99 * * * *\n' "$sock" >"$tmp/b/conf.d/10-x.conf"
+run env -u CHORED_SOCKET "$CHORECTL" -c "$tmp/b/chored.conf" status
+is "$rc" 0 "socket path from a configuration with errors, drop-in last"
+lacks "$err" "warning" "no warning when the socket was found"
 run env -u CHORED_SOCKET "$CHORECTL" -c "$tmp/missing.conf" status
 is "$rc" 69 "unreadable config: the default socket, unreachable: 69"
 contains "$err" "warning: cannot read $tmp/missing.conf" "unreadable config: warned"
@@ -182,7 +190,7 @@ contains "$err" "warning: cannot read $tmp/missing.conf" "unreadable config: war
 # daemon unreachable: every online verb exits 69
 for verb in status list "run demo" "history nightly" "logs 1" reload; do
 	# shellcheck disable=SC2086
-	CHORED_SOCKET=$tmp/none.sock run "$CHORECTL" $verb
+	run env CHORED_SOCKET="$tmp/none.sock" "$CHORECTL" $verb
 	is "$rc" 69 "$verb: unreachable daemon: 69"
 done
 contains "$err" "chorectl: cannot reach chored at $tmp/none.sock: No such file or directory" "unreachable: socket named with the reason"
