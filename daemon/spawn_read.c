@@ -18,15 +18,16 @@
 /* Bytes of an offending line quoted in a "[protocol] bad record" message. */
 #define BAD_EXCERPT 200
 
-/* Largest m <= n that does not split a UTF-8 sequence of s. */
+/* Where to cut s[0..len) at n: n, or a little less so as not to split a UTF-8 sequence
+ * (at most 3 bytes back: text that is not UTF-8 is cut at n). */
 static size_t utf8_floor(const char *s, size_t n, size_t len)
 {
 	if (n >= len)
 		return len;
-	size_t m = n;
-	while (m > 0 && ((unsigned char)s[m] & 0xC0) == 0x80)
-		m--;
-	return m;
+	for (size_t m = n; m > 0 && n - m < 4; m--)
+		if (((unsigned char)s[m] & 0xC0) != 0x80)
+			return m;
+	return n;
 }
 
 bool spawn_emit_output(struct runner *r, const char *line, size_t n, bool truncated)

@@ -241,6 +241,12 @@ int main(void)
 		printf("%s and more\n", s);
 		free(s);
 		result_ok("cut");
+	} else if (strcmp(mode, "utf8-cut") == 0) {
+		/* The 64 KiB cut falls inside a two-byte character. */
+		for (int i = 0; i < 64 * 1024 - 1; i++)
+			putchar('x');
+		printf("\xc3\xa9\xc3\xa9 more\n");
+		result_ok("utf8");
 	} else if (strcmp(mode, "bigline") == 0) {
 		/* 200 KB without a newline, then a normal line; a 100 KB protocol line; a last
 		 * output line without "\n". */

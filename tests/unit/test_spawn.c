@@ -558,6 +558,21 @@ static void test_secret_across_line_cut(void **state)
 	run_fini(&t);
 }
 
+/* A line is never cut inside a UTF-8 sequence. */
+static void test_cut_keeps_utf8_whole(void **state)
+{
+	(void)state;
+	struct run t;
+	run_init(&t);
+	run_mode(&t, "utf8-cut", 0, 5);
+	assert_int_equal(t.res.status, RUN_OK);
+	assert_int_equal(t.nlines, 1);
+	size_t xs = strspn(t.lines[0], "x");
+	assert_int_equal(xs, RUNPROTO_MAX_LINE - 1);
+	assert_string_equal(t.lines[0] + xs, " [line truncated]");
+	run_fini(&t);
+}
+
 static void test_long_lines(void **state)
 {
 	(void)state;
@@ -1011,6 +1026,7 @@ int main(void)
 	    cmocka_unit_test(test_multiline_secret_redacted),
 	    cmocka_unit_test(test_redact_rules),
 	    cmocka_unit_test(test_secret_across_line_cut),
+	    cmocka_unit_test(test_cut_keeps_utf8_whole),
 	    cmocka_unit_test(test_long_lines),
 	    cmocka_unit_test(test_bad_records),
 	    cmocka_unit_test(test_environment_not_inherited),
