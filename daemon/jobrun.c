@@ -438,7 +438,7 @@ struct run *run_start(struct daemon *d, struct gen *g, const struct cfg_job *job
 	r->counters = json_object_new_object();
 	r->next = d->runs;
 	d->runs = r;
-	log_msg(LOG_L_INFO, "job %s run %" PRId64 " starting (%s, slot %" PRId64 ", attempt %u%s)",
+	log_msg(LOG_L_DEBUG, "job %s run %" PRId64 " starting (%s, slot %" PRId64 ", attempt %u%s)",
 	        job->name, id, run_trigger_name(trigger), nominal, attempt,
 	        dry_run ? ", dry run" : "");
 	int64_t t1 = daemon_mono_ns();
