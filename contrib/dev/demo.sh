@@ -24,12 +24,31 @@ for f in conf.d/*.conf.example; do
 	(umask 077 && subst "$f" "$demo/conf.d/$n")
 done
 chmod 0644 "$demo/chored.conf"
+# Paths of this build tree, and one job that fires every 10 seconds so the demo shows runs.
+mkdir -p "$top/_demo/run"
+cat >"$demo/conf.d/00-demo.conf" <<EOF
+[daemon]
+plugin_dir = $build/plugins/stage
+socket = $top/_demo/run/chored.sock
 
+[job heartbeat]
+plugin = exec
+description = Demo: prints the time and the host every 10 seconds
+schedule = */10 * * * * *
+catchup = none
+shell = yes
+command = echo "heartbeat at \$(date -u +%H:%M:%S) on \$(hostname)"
+EOF
+
+ctl="$build/daemon/chorectl -c $demo/chored.conf"
 echo "== chored -t -c $demo/chored.conf"
 "$build/daemon/chored" -t -c "$demo/chored.conf"
 echo
+echo "== chorectl plugins"
+$ctl plugins
+echo
 echo "== chorectl next (every job)"
-"$build/daemon/chorectl" -c "$demo/chored.conf" next
+$ctl next
 echo
 echo "== chorectl explain '59 23 LW * *'"
 "$build/daemon/chorectl" explain '59 23 LW * *'
@@ -37,4 +56,13 @@ echo
 echo "== chorectl next '30 2 * * *' --tz Europe/Paris --from 2026-03-27T00:00:00Z --count 3"
 "$build/daemon/chorectl" next '30 2 * * *' --tz Europe/Paris --from 2026-03-27T00:00:00Z --count 3
 echo
-# The scheduling loop comes with the runtime; until then the demo stops at the check.
+echo "== chored in the foreground (Ctrl-C stops it). In another terminal:"
+echo "   $ctl list"
+echo "   $ctl run heartbeat --wait"
+echo "   $ctl history heartbeat"
+echo "   kill -HUP \$(pgrep -x chored)    # reload after editing $demo/conf.d/"
+echo
+# In the build tree the runner binary is chored-run-uninstalled (daemon/chored-run is a
+# libtool wrapper script there).
+exec env CHORED_RUNNER="$build/daemon/chored-run-uninstalled" \
+	"$build/daemon/chored" -c "$demo/chored.conf"
