@@ -52,9 +52,11 @@ wait_until() {
 
 alive() { kill -0 "$dpid" 2>/dev/null; }
 
+# start_daemon [OPTIONS…] (default -d)
 start_daemon() {
 	rm -f "$sock"
-	"$CHORED" -d -c "$tmp/chored.conf" 2>>"$log" &
+	[ $# -gt 0 ] || set -- -d
+	"$CHORED" "$@" -c "$tmp/chored.conf" 2>>"$log" &
 	dpid=$!
 	if ! wait_until 20 test -S "$sock"; then
 		diag "chored did not open its socket; log:" "$(cat "$log")"
