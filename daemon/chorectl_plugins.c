@@ -5,6 +5,7 @@
 #include <getopt.h>
 #include <json-c/json.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -12,6 +13,7 @@
 #include "config.h"
 #include "plugins.h"
 #include "sysexits_compat.h"
+#include "xalloc.h"
 
 static const char plugins_usage[] =
     "Usage: chorectl [-c FILE] plugins [--json]\n"
@@ -247,6 +249,24 @@ static bool is_plugin_word(const char *s)
 	return true;
 }
 
+/* Calls the subcommand with argv[0] = its name; `chorectl --json PLUGIN SUB …` hands the
+ * subcommand --json as its first argument. */
+static int run_command(const struct chorectl_opts *o, const struct chored_command *c, int argc,
+                       char **argv)
+{
+	char **args = xcalloc((size_t)argc + 2, sizeof *args);
+	int n = 0;
+	args[n++] = argv[0];
+	if (o->json)
+		args[n++] = (char *)"--json";
+	for (int i = 1; i < argc; i++)
+		args[n++] = argv[i];
+	optind = 0; /* the subcommand may parse its options with getopt */
+	int rc = c->fn(n, args);
+	free(args);
+	return rc;
+}
+
 int chorectl_plugin_dispatch(const struct chorectl_opts *o, int argc, char **argv)
 {
 	if (argc < 1 || !is_plugin_word(argv[0]))
@@ -284,8 +304,7 @@ int chorectl_plugin_dispatch(const struct chorectl_opts *o, int argc, char **arg
 			        p->name, argv[1], p->name);
 			rc = EX_USAGE;
 		} else {
-			optind = 0; /* the subcommand may parse its options with getopt */
-			rc = c->fn(argc - 1, argv + 1);
+			rc = run_command(o, c, argc - 1, argv + 1);
 			fflush(stdout);
 			if (rc < 0 || rc > 255)
 				rc = EX_SOFTWARE;

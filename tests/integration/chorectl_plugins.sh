@@ -67,6 +67,8 @@ is "$rc" 64 "plugin: unknown subcommand exits 64"
 # chorectl PLUGIN SUBCOMMAND
 run "$CHORECTL" -c "$tmp/chored.conf" good hello one two
 is "$rc/$out" "0/hello from good:hello one two" "dispatch: argv[0] is the subcommand, arguments follow"
+run "$CHORECTL" --json -c "$tmp/chored.conf" good hello one
+is "$rc/$out" "0/hello from good:hello --json one" "dispatch: --json before the plugin reaches the subcommand"
 run "$CHORECTL" -c "$tmp/chored.conf" good status 3
 is "$rc" 3 "dispatch: the subcommand's status is chorectl's"
 run "$CHORECTL" -c "$tmp/chored.conf" good status
