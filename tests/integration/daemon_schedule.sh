@@ -89,6 +89,12 @@ wait_until 10 at_least 1 "id=$id AND status='ok'"
 run=$(api "http://chored/v1/runs/$id")
 is "$(json_get "$run" 'j["status"], j["trigger"], j["dry_run"]')" "ok manual True" \
 	"manual run: ok, trigger manual, dry run"
+# --at: the run's nominal time is the given instant.
+resp=$(api -X POST -d '{"at":"2030-01-01T00:00:00Z"}' http://chored/v1/jobs/later/run)
+id=$(json_get "$resp" 'j["run_id"]')
+wait_until 10 at_least 1 "id=$id AND status='ok'"
+is "$(sql "SELECT nominal, trigger, dry_run FROM runs WHERE id=$id")" "1893456000|manual|0" \
+	"manual run --at: nominal is the given instant"
 is "$(api http://chored/v1/jobs/nosuch -o /dev/null -w '%{http_code}')" 404 "unknown job: 404"
 
 stop_daemon
