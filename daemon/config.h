@@ -72,6 +72,7 @@ struct cfg_job {
 	char *name;
 	struct cfg_origin origin; /* where [job NAME] first appeared */
 	char *plugin;
+	struct cfg_origin plugin_origin; /* where `plugin` was set (last file wins) */
 	char *schedule_text;
 	struct cron schedule;
 	char *timezone; /* job's own or the daemon's */

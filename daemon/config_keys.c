@@ -613,8 +613,10 @@ void cfgk_job(struct cfg_loader *L, const struct cfgk_section *s, const struct c
 		char err[256];
 		int e;
 		if (strcmp(k, "plugin") == 0) {
-			if (valid_plugin_name(v))
+			if (valid_plugin_name(v)) {
 				set_str(&j->plugin, v);
+				j->plugin_origin = kv->origin;
+			}
 			else
 				bad(L, s, kv, "a plugin name made of a-z 0-9 _ -");
 		} else if (strcmp(k, "schedule") == 0) {

@@ -114,7 +114,7 @@ for prog in "$CHORECTL check -c" "$CHORED -t -c"; do
 	is "$rc" 78 "$name: plugin errors reject the configuration"
 	is "$err" "$tmp/conf.d/10-jobs.conf:5: [job ping] count: at most 100, got 500
 $tmp/conf.d/10-jobs.conf:11: [job typo] verbos: unknown key for plugin 'good'; did you mean 'verbose'?
-$tmp/conf.d/10-jobs.conf:13: [job old] plugin: plugin 'abimajor' was refused: $pdir/abimajor.so: abi_major is 2, this chored supports 1
+$tmp/conf.d/10-jobs.conf:14: [job old] plugin: plugin 'abimajor' was refused: $pdir/abimajor.so: abi_major is 2, this chored supports 1
 3 errors: configuration rejected" "$name: plugin errors with file:line"
 done
 printf '[job ping]\nplugin = good\nschedule = @hourly\nendpoint = https://example.com/ping\n' >"$tmp/conf.d/10-jobs.conf"

@@ -425,9 +425,9 @@ static void test_plugin_missing_or_refused(void **state)
 	                            "enabled = no\n"      /* 14 */
 	                            "bogus = 1\n");       /* 15 */
 	char want_e[PATH_MAX + 64], want_f[2 * PATH_MAX + 128];
-	snprintf(want_e, sizeof want_e, "6: [job e] plugin: no plugin 'nope' in %s", pl);
+	snprintf(want_e, sizeof want_e, "7: [job e] plugin: no plugin 'nope' in %s", pl);
 	snprintf(want_f, sizeof want_f,
-	         "9: [job f] plugin: plugin 'abimajor' was refused: %s/abimajor.so: abi_major is "
+	         "10: [job f] plugin: plugin 'abimajor' was refused: %s/abimajor.so: abi_major is "
 	         "2, this chored supports 1",
 	         pl);
 	const char *const want[] = {want_e, want_f};
