@@ -728,6 +728,7 @@ static bool expand(struct cfg_loader *L, const struct cfgk_section *s, const str
 				ok = false; /* its own error was reported */
 			} else {
 				strbuf_append(&sb, v);
+				cfgk_kv_add_secret_part(out, v);
 				out->secret = true;
 			}
 			break;
@@ -779,6 +780,7 @@ static bool expand(struct cfg_loader *L, const struct cfgk_section *s, const str
 		}
 		if (content) {
 			strbuf_append(&sb, content);
+			cfgk_kv_add_secret_part(out, content);
 			explicit_bzero(content, strlen(content));
 			free(content);
 			out->secret = true;
@@ -789,8 +791,7 @@ static bool expand(struct cfg_loader *L, const struct cfgk_section *s, const str
 	if (!ok) {
 		explicit_bzero(sb.buf, sb.len);
 		strbuf_free(&sb);
-		free(out->key);
-		out->key = NULL;
+		cfgk_kv_free(out);
 		return false;
 	}
 	out->value = strbuf_detach(&sb);
@@ -844,7 +845,8 @@ static void expand_secrets(struct cfg_loader *L)
 		if (expand(L, &view, &r->kv[i], true, &kv)) {
 			L->secret_vals[i].value = kv.value;
 			L->secret_vals[i].from_reference = kv.from_reference;
-			free(kv.key);
+			kv.value = NULL; /* moved */
+			cfgk_kv_free(&kv);
 		}
 		ht_put(&L->secret_ix, r->kv[i].key, i);
 	}

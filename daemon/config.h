@@ -26,6 +26,9 @@ struct cfg_kv {
 	bool secret;         /* value includes a ${secret:}, ${file:} or ${credential:} expansion */
 	bool only_reference; /* the raw value is exactly one ${secret:}, ${file:} or
 	                      * ${credential:} reference: what a key marked secret requires */
+	char **secret_parts;  /* owned: each secret text expanded into `value`, so that a run can
+	                       * redact the secret itself, not only the whole value */
+	size_t n_secret_parts;
 	struct cfg_origin origin;
 };
 

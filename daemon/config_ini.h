@@ -96,6 +96,10 @@ void cfgk_daemon_free(struct cfg_daemon *d);
 void cfgk_sink_free(struct cfg_sink *s);
 void cfgk_job_free(struct cfg_job *j);
 void cfgk_kv_free(struct cfg_kv *kv);
+/* *dst becomes a deep copy of *src (key, value and secret parts). */
+void cfgk_kv_copy(struct cfg_kv *dst, const struct cfg_kv *src);
+/* Records one secret text expanded into kv->value (copied). */
+void cfgk_kv_add_secret_part(struct cfg_kv *kv, const char *text);
 /* Drops the getpwnam cache kept during one load. */
 void cfgk_reset_cache(void);
 

@@ -498,10 +498,7 @@ void cfgk_sink(struct cfg_loader *L, const struct cfgk_section *s, struct cfg_si
 			continue;
 		}
 		check_sink_value(L, s, sp, kv);
-		struct cfg_kv *d = &out->keys[out->n_keys++];
-		*d = *kv;
-		d->key = xstrdup(kv->key);
-		d->value = xstrdup(kv->value);
+		cfgk_kv_copy(&out->keys[out->n_keys++], kv);
 	}
 	for (const char *const *r = sp->required; *r; r++) {
 		bool have = false;
@@ -521,6 +518,33 @@ void cfgk_kv_free(struct cfg_kv *kv)
 		free(kv->value);
 	}
 	kv->key = kv->value = NULL;
+	for (size_t i = 0; i < kv->n_secret_parts; i++) {
+		explicit_bzero(kv->secret_parts[i], strlen(kv->secret_parts[i]));
+		free(kv->secret_parts[i]);
+	}
+	free(kv->secret_parts);
+	kv->secret_parts = NULL;
+	kv->n_secret_parts = 0;
+}
+
+void cfgk_kv_copy(struct cfg_kv *dst, const struct cfg_kv *src)
+{
+	*dst = *src;
+	dst->key = xstrdup(src->key);
+	dst->value = xstrdup(src->value);
+	dst->secret_parts = NULL;
+	dst->n_secret_parts = 0;
+	for (size_t i = 0; i < src->n_secret_parts; i++)
+		cfgk_kv_add_secret_part(dst, src->secret_parts[i]);
+}
+
+void cfgk_kv_add_secret_part(struct cfg_kv *kv, const char *text)
+{
+	if (!*text)
+		return;
+	kv->secret_parts =
+	    xrealloc(kv->secret_parts, (kv->n_secret_parts + 1) * sizeof *kv->secret_parts);
+	kv->secret_parts[kv->n_secret_parts++] = xstrdup(text);
 }
 
 void cfgk_sink_free(struct cfg_sink *s)
@@ -705,10 +729,7 @@ void cfgk_job(struct cfg_loader *L, const struct cfgk_section *s, const struct c
 			    "notify",  "description"};
 			if (pick(kv->key, known, (int)(sizeof known / sizeof *known)) >= 0)
 				continue;
-			struct cfg_kv *o = &j->options[j->n_options++];
-			*o = *kv;
-			o->key = xstrdup(kv->key);
-			o->value = xstrdup(kv->value);
+			cfgk_kv_copy(&j->options[j->n_options++], kv);
 		}
 	}
 

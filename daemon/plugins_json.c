@@ -40,6 +40,9 @@ struct json_object *plugin_job_input(const struct plugin_set *set, const struct 
 		json_object_object_add(opts, kv->key, json_object_new_string(kv->value));
 		if (secret_key || kv->secret)
 			add_redaction(redact, kv->value);
+		/* The secret inside a longer value ("X-Key: ${secret:k}"), on its own too. */
+		for (size_t k = 0; k < kv->n_secret_parts; k++)
+			add_redaction(redact, kv->secret_parts[k]);
 	}
 	struct plugin_forward fw[PLUGIN_FORWARD_MAX];
 	size_t n_fw = plugin_forwarded(job, d, fw);

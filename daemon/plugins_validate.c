@@ -208,6 +208,8 @@ static void check_plugin(struct perrs *E, const struct cfg_job *job, const struc
 		chored__job_set_opt(cj, kv->key, kv->value);
 		if (kv->secret || (o->flags & CHORED_OPT_SECRET))
 			chored__job_add_redaction(cj, kv->value);
+		for (size_t k = 0; k < kv->n_secret_parts; k++)
+			chored__job_add_redaction(cj, kv->secret_parts[k]);
 	}
 	struct plugin_forward fw[PLUGIN_FORWARD_MAX];
 	size_t n_fw = plugin_forwarded(job, d, fw);

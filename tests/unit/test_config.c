@@ -426,11 +426,14 @@ static void test_references(void **state)
 	assert_string_equal(kv->value, "<from-a-file>");
 	assert_true(kv->secret);
 	assert_false(kv->only_reference); /* literal text around the reference */
+	assert_int_equal(kv->n_secret_parts, 1); /* the secret itself, for redaction */
+	assert_string_equal(kv->secret_parts[0], "from-a-file");
 	kv = option(j, "c");
 	assert_string_equal(kv->value, "cred-value\n"); /* only one trailing newline goes */
 	assert_true(kv->secret);
 	assert_true(kv->only_reference);
 	kv = option(j, "lit");
+	assert_int_equal(kv->n_secret_parts, 0); /* ${env:} is not a secret */
 	assert_string_equal(kv->value, "a${b} $x $$ env-valueenv-value");
 	assert_false(kv->only_reference);
 	kv = option(j, "plain");

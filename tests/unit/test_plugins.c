@@ -567,7 +567,7 @@ static void test_job_input(void **state)
 	         "\"greeting\":\"hi 0ther-SECRET\",\"count\":\"7\",\"timeout\":\"2m\","
 	         "\"verbose\":\"no\",\"interval\":\"15m\",\"max_size\":\"64M\","
 	         "\"retries\":\"0\"},"
-	         "\"redact\":[\"s3cr3t-TOKEN\",\"hi 0ther-SECRET\"]}",
+	         "\"redact\":[\"s3cr3t-TOKEN\",\"hi 0ther-SECRET\",\"0ther-SECRET\"]}",
 	         pl);
 	assert_string_equal(json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN |
 	                                                          JSON_C_TO_STRING_NOSLASHESCAPE),
