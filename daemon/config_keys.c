@@ -640,8 +640,7 @@ void cfgk_job(struct cfg_loader *L, const struct cfgk_section *s, const struct c
 			if (valid_plugin_name(v)) {
 				set_str(&j->plugin, v);
 				j->plugin_origin = kv->origin;
-			}
-			else
+			} else
 				bad(L, s, kv, "a plugin name made of a-z 0-9 _ -");
 		} else if (strcmp(k, "schedule") == 0) {
 			if (cron_parse(v, &j->schedule, err, sizeof err) == 0)

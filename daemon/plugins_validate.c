@@ -253,8 +253,8 @@ size_t plugin_validate_config(const struct plugin_set *set, const struct cfg *cf
 			job_error(&E, job, &job->plugin_origin, "plugin", "no plugin '%s' in %s",
 			          job->plugin, set && set->dir ? set->dir : "the plugin directory");
 		else if (!p->desc)
-			job_error(&E, job, &job->plugin_origin, "plugin", "plugin '%s' was refused: %s",
-			          job->plugin, p->error);
+			job_error(&E, job, &job->plugin_origin, "plugin",
+			          "plugin '%s' was refused: %s", job->plugin, p->error);
 		else if (check_schema(&E, job, p->desc))
 			check_plugin(&E, job, p->desc);
 	}
