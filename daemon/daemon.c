@@ -24,7 +24,7 @@
 #include "jobrun.h"
 #include "log.h"
 #include "plugins.h"
-#include "sched.h"
+#include "slots.h"
 #include "sdnotify.h"
 #include "sysexits_compat.h"
 #include "xalloc.h"

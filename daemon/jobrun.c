@@ -14,7 +14,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "plugins.h"
-#include "spawn.h"
+#include "runner.h"
 #include "xalloc.h"
 
 static void on_started(void *data, int64_t mono_ns);

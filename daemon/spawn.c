@@ -1,4 +1,4 @@
-/* The daemon side of one run (daemon/spawn.h): process creation, the input document, the
+/* The daemon side of one run (daemon/runner.h): process creation, the input document, the
  * timeout, reaping and the outcome. Reading the runner's pipes is in spawn_read.c.
  *
  * No SIGCHLD handler: the exit is seen through a pidfd on the event loop. Every fd the

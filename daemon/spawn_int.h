@@ -1,5 +1,5 @@
 /* Internals of daemon/spawn.c shared with its reading half (spawn_read.c) and its
- * redaction helpers (spawn_redact.c). Not for other modules: they use spawn.h. */
+ * redaction helpers (spawn_redact.c). Not for other modules: they use runner.h. */
 #ifndef CHORED_SPAWN_INT_H
 #define CHORED_SPAWN_INT_H
 
@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "spawn.h"
+#include "runner.h"
 
 struct bufferevent;
 struct event;

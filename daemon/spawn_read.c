@@ -1,4 +1,4 @@
-/* The reading half of a run (daemon/spawn.h): fd 1+2 as raw lines for the run's log, fd 3 as
+/* The reading half of a run (daemon/runner.h): fd 1+2 as raw lines for the run's log, fd 3 as
  * JSON-lines protocol records (daemon/runproto.h). Lines are the unit of redaction; a line
  * longer than RUNPROTO_MAX_LINE is cut and marked, the rest of it discarded. */
 #include <stdio.h>

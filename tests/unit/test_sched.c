@@ -1,4 +1,4 @@
-/* Pure schedule arithmetic of the daemon (daemon/sched.c): next slot, jitter bounds,
+/* Pure schedule arithmetic of the daemon (daemon/slots.c): next slot, jitter bounds,
  * catch-up slot lists for none/latest/all with catchup_max and catchup_within, retry delays. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "cron.h"
-#include "sched.h"
+#include "slots.h"
 #include "tz.h"
 
 /* A job with schedule `expr` in UTC and the given catch-up policy. */

@@ -24,7 +24,7 @@
 #include <json-c/json.h>
 
 #include "runproto.h"
-#include "spawn.h"
+#include "runner.h"
 #include "spawn_int.h" /* spawn_redact, spawn_redact_tail */
 
 /* A run that should end by itself is abandoned (and the test failed) after this long. */

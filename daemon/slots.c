@@ -1,5 +1,5 @@
-/* Pure slot arithmetic: see sched.h. */
-#include "sched.h"
+/* Pure slot arithmetic: see slots.h. */
+#include "slots.h"
 
 #include <string.h>
 
