@@ -428,8 +428,11 @@ void daemon_run_ended(struct daemon *d, struct run *r)
 {
 	bool retryable =
 	    r->status == RUN_FAILED || r->status == RUN_CRASHED || r->status == RUN_TIMEOUT;
+	/* A plugin that declares `retries` retries inside the run (http: per request, with
+	 * Retry-After); retrying the whole run as well would multiply the attempts. */
 	if (!d->stopping && retryable && r->trigger != TRIG_MANUAL && !r->cancel_requested &&
-	    r->attempt <= r->job->retries)
+	    r->attempt <= r->job->retries &&
+	    !plugin_declares(r->gen->plugins, r->job->plugin, "retries"))
 		schedule_retry(d, r);
 	struct jstate *js = daemon_jstate(d, r->job->name);
 	if (js && js->running == r) {

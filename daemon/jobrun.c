@@ -353,6 +353,20 @@ static void drop_input(struct run *r)
 	r->input = NULL;
 }
 
+/* The run's hard deadline. A plugin that declares `timeout` applies it to each of its
+ * attempts itself (and `retries` of them), so chored ends the run only once every attempt
+ * and its back-off could have been spent. */
+static int64_t run_deadline_s(const struct run *r)
+{
+	const struct cfg_job *j = r->job;
+	if (j->timeout <= 0 || !plugin_declares(r->gen->plugins, j->plugin, "timeout"))
+		return j->timeout;
+	int64_t attempts = 1;
+	if (plugin_declares(r->gen->plugins, j->plugin, "retries"))
+		attempts += j->retries;
+	return j->timeout * attempts + 60 * attempts;
+}
+
 static void launch(struct run *r)
 {
 	char err[256];
@@ -360,7 +374,7 @@ static void launch(struct run *r)
 	    .path = r->d->runner_path,
 	    .input = r->input,
 	    .redact = r->redact,
-	    .timeout_s = r->job->timeout,
+	    .timeout_s = run_deadline_s(r),
 	    .grace_s = RUN_KILL_GRACE_S,
 	};
 	int64_t t1 = daemon_mono_ns();

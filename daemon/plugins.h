@@ -78,6 +78,10 @@ struct json_object *plugin_job_input(const struct plugin_set *set, const struct 
  * "abi":"1.0","error"?, "options":[{"key","type","required","secret","default","help"}],
  * "commands":[{"name","usage","help"}]}. New reference. */
 struct json_object *plugin_json(const struct plugin *p);
+/* True when the loaded plugin `name` declares option `key` — used for chored's own keys a
+ * plugin may take over (http's per-attempt `timeout` and its own `retries`). */
+bool plugin_declares(const struct plugin_set *set, const char *name, const char *key);
+
 /* "string", "int", … for an option type. */
 const char *plugin_opt_type_name(enum chored_opt_type t);
 

@@ -102,6 +102,12 @@ const struct chored_option *plugin_option(const struct chored_plugin *desc, cons
 	return NULL;
 }
 
+bool plugin_declares(const struct plugin_set *set, const char *name, const char *key)
+{
+	const struct plugin *p = name ? plugin_find(set, name) : NULL;
+	return p && plugin_option(p->desc, key) != NULL;
+}
+
 size_t plugin_forwarded(const struct cfg_job *job, const struct chored_plugin *desc,
                         struct plugin_forward out[PLUGIN_FORWARD_MAX])
 {
