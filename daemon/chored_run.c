@@ -120,88 +120,116 @@ static void emit_line(void *data, struct json_object *rec)
 	json_object_put(short_rec);
 }
 
-/* Reads all of fd 0 (at most MAX_INPUT bytes). New string, or NULL with err set. */
-static char *read_input(size_t *lenp, char *err, size_t errlen)
+/* Bytes read from fd 0 so far, for the offsets in error messages. */
+static size_t input_total;
+
+static bool only_blanks(const char *p, size_t n)
 {
-	size_t cap = 64 * 1024, len = 0;
-	char *buf = malloc(cap);
-	if (!buf)
-		goto nomem;
+	for (size_t i = 0; i < n; i++)
+		if (!strchr(" \t\r\n", p[i]))
+			return false;
+	return true;
+}
+
+/* Reads fd 0 until one complete JSON object has arrived (at most MAX_INPUT bytes). chored
+ * may keep fd 0 open after it (pre-spawn): the rest is read by wait_release. Returns the
+ * document, or NULL with err set. */
+static struct json_object *read_document(char *err, size_t errlen)
+{
+	struct json_tokener *tok = json_tokener_new();
+	if (!tok) {
+		snprintf(err, errlen, "input: out of memory");
+		return NULL;
+	}
+	char buf[64 * 1024];
+	struct json_object *doc = NULL;
 	for (;;) {
-		if (len == cap) {
-			if (cap > MAX_INPUT) {
-				snprintf(err, errlen, "input: the document is larger than %u MiB",
-				         MAX_INPUT >> 20);
-				free(buf);
-				return NULL;
-			}
-			char *nb = realloc(buf, cap * 2);
-			if (!nb)
-				goto nomem;
-			buf = nb;
-			cap *= 2;
-		}
-		ssize_t n = read(0, buf + len, cap - len);
+		ssize_t n = read(0, buf, sizeof buf);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
 			snprintf(err, errlen, "input: cannot read fd 0: %s", strerror(errno));
-			free(buf);
-			return NULL;
-		}
-		if (n == 0)
 			break;
-		len += (size_t)n;
-	}
-	if (len > MAX_INPUT) {
-		snprintf(err, errlen, "input: the document is larger than %u MiB", MAX_INPUT >> 20);
-		free(buf);
-		return NULL;
-	}
-	*lenp = len;
-	return buf;
-nomem:
-	free(buf);
-	snprintf(err, errlen, "input: out of memory");
-	return NULL;
-}
-
-static struct json_object *parse_input(char *err, size_t errlen)
-{
-	size_t len;
-	char *text = read_input(&len, err, errlen);
-	if (!text)
-		return NULL;
-	struct json_tokener *tok = json_tokener_new();
-	if (!tok) {
-		free(text);
-		snprintf(err, errlen, "input: out of memory");
-		return NULL;
-	}
-	struct json_object *doc = json_tokener_parse_ex(tok, text, (int)len);
-	enum json_tokener_error jerr = json_tokener_get_error(tok);
-	size_t end = json_tokener_get_parse_end(tok);
-	if (jerr == json_tokener_continue)
-		snprintf(err, errlen, "input: the JSON document is incomplete (%zu bytes)", len);
-	else if (jerr != json_tokener_success)
-		snprintf(err, errlen, "input: invalid JSON at byte %zu: %s", end,
-		         json_tokener_error_desc(jerr));
-	else if (!json_object_is_type(doc, json_type_object))
-		snprintf(err, errlen, "input: the document is not a JSON object");
-	else {
-		while (end < len && strchr(" \t\r\n", text[end]))
-			end++;
-		if (end < len)
+		}
+		if (n == 0) {
+			snprintf(err, errlen, "input: the JSON document is incomplete (%zu bytes)",
+			         input_total);
+			break;
+		}
+		size_t before = input_total;
+		input_total += (size_t)n;
+		if (input_total > MAX_INPUT) {
+			snprintf(err, errlen, "input: the document is larger than %u MiB",
+			         MAX_INPUT >> 20);
+			break;
+		}
+		doc = json_tokener_parse_ex(tok, buf, (int)n);
+		enum json_tokener_error jerr = json_tokener_get_error(tok);
+		if (jerr == json_tokener_continue)
+			continue;
+		size_t end = json_tokener_get_parse_end(tok);
+		if (jerr != json_tokener_success)
+			snprintf(err, errlen, "input: invalid JSON at byte %zu: %s", before + end,
+			         json_tokener_error_desc(jerr));
+		else if (!json_object_is_type(doc, json_type_object))
+			snprintf(err, errlen, "input: the document is not a JSON object");
+		else if (!only_blanks(buf + end, (size_t)n - end)) {
+			size_t at = end;
+			while (strchr(" \t\r\n", buf[at]))
+				at++;
 			snprintf(err, errlen,
-			         "input: unexpected data after the document at byte %zu", end);
+			         "input: unexpected data after the document at byte %zu",
+			         before + at);
+		}
+		break;
 	}
 	if (err[0]) {
 		json_object_put(doc);
 		doc = NULL;
 	}
 	json_tokener_free(tok);
-	free(text);
 	return doc;
+}
+
+/* Waits for EOF on fd 0: chored closes it at the run's instant. Anything but blanks after
+ * the document is an error. Then fd 0 becomes /dev/null for the plugin. */
+static int wait_release(char *err, size_t errlen)
+{
+	char buf[4096];
+	for (;;) {
+		ssize_t n = read(0, buf, sizeof buf);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			snprintf(err, errlen, "input: cannot read fd 0: %s", strerror(errno));
+			return -1;
+		}
+		if (n == 0)
+			break;
+		if (!only_blanks(buf, (size_t)n)) {
+			size_t at = 0;
+			while (strchr(" \t\r\n", buf[at]))
+				at++;
+			snprintf(err, errlen,
+			         "input: unexpected data after the document at byte %zu",
+			         input_total + at);
+			return -1;
+		}
+		input_total += (size_t)n;
+		if (input_total > MAX_INPUT) {
+			snprintf(err, errlen, "input: the document is larger than %u MiB",
+			         MAX_INPUT >> 20);
+			return -1;
+		}
+	}
+	int devnull = open("/dev/null", O_RDONLY);
+	if (devnull < 0 || dup2(devnull, 0) < 0) {
+		snprintf(err, errlen, "cannot reopen fd 0 on /dev/null: %s", strerror(errno));
+		return -1;
+	}
+	if (devnull > 0)
+		close(devnull);
+	return 0;
 }
 
 /* Member `key` of `doc` as a string, or NULL when absent or not a string. */
@@ -376,6 +404,12 @@ static int serve(struct json_object *doc, struct chored_job *early)
 		chored__job_free(job);
 		return 0;
 	}
+	/* Ready: the plugin is loaded and the options checked. Start at chored's word. */
+	if (wait_release(err, sizeof err) < 0) {
+		fail(job, err);
+		chored__job_free(job);
+		return 0;
+	}
 	if (p->cancel) {
 		/* Without a cancel callback SIGTERM keeps its default action and ends the run. */
 		sig_plugin = p;
@@ -419,15 +453,7 @@ int main(int argc, char **argv)
 		setpgid(0, 0);
 
 	char err[512] = "";
-	struct json_object *doc = parse_input(err, sizeof err);
-	int devnull = open("/dev/null", O_RDONLY);
-	if (devnull < 0 || dup2(devnull, 0) < 0) {
-		fprintf(stderr, "chored-run: cannot reopen fd 0 on /dev/null: %s\n",
-		        strerror(errno));
-		return EX_OSERR;
-	}
-	if (devnull > 0)
-		close(devnull);
+	struct json_object *doc = read_document(err, sizeof err);
 
 	/* Redacts error messages until the plugin's own job exists. */
 	struct chored_job *early =

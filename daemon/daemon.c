@@ -34,8 +34,10 @@
 #define STOP_GRACE_S 30
 #define NS           INT64_C(1000000000)
 /* The timer wakes this long before a slot's instant: the slot is claimed in the store and
- * the runner's input built ahead, so that the runner is spawned right at the instant. */
-#define LEAD_NS INT64_C(10000000)
+ * the runner spawned with its input; it loads the plugin, checks the options and waits, and
+ * is released at the instant (runner_release), so that neither the process start nor the
+ * dynamic loading (~5-90 ms, libcurl-linked plugins the most) delays the run. */
+#define LEAD_NS INT64_C(100000000)
 
 struct retry {
 	struct retry *next;

@@ -367,7 +367,9 @@ static int64_t run_deadline_s(const struct run *r)
 	return j->timeout * attempts + 60 * attempts;
 }
 
-static void launch(struct run *r)
+/* Spawns the runner. With `hold` (the slot's instant is still ahead) the runner loads the
+ * plugin and waits; on_spawn_time releases it at the instant. */
+static void launch(struct run *r, bool hold)
 {
 	char err[256];
 	struct runner_params p = {
@@ -376,6 +378,7 @@ static void launch(struct run *r)
 	    .redact = r->redact,
 	    .timeout_s = run_deadline_s(r),
 	    .grace_s = RUN_KILL_GRACE_S,
+	    .hold = hold,
 	};
 	int64_t t1 = daemon_mono_ns();
 	int rc = runner_start(r->d->base, &p, &run_cbs, r, &r->runner, err, sizeof err);
@@ -395,10 +398,17 @@ static void on_spawn_time(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
-	launch(arg);
+	struct run *r = arg;
+	if (!r->runner)
+		return; /* ended before its instant (a failed check, a crash) */
+	runner_release(r->runner);
+	/* Pre-spawned: the scheduling lag is the instant the runner was let go. */
+	r->spawn_real_ns = daemon_real_ns();
+	r->spawn_mono_ns = daemon_mono_ns();
+	r->spawn_lag_us = (r->spawn_real_ns - r->due_ns) / 1000;
 }
 
-/* A run claimed ahead of its instant that has not been spawned yet. */
+/* A run claimed ahead of its instant whose runner waits to be released. */
 static bool waiting_to_spawn(const struct run *r)
 {
 	return r->spawn_ev && evtimer_pending(r->spawn_ev, NULL);
@@ -461,12 +471,21 @@ struct run *run_start(struct daemon *d, struct gen *g, const struct cfg_job *job
 	r->prepare_us = (daemon_mono_ns() - t1) / 1000;
 	int64_t wait_ns = due_ns - daemon_real_ns();
 	if (wait_ns > 50000) {
+		launch(r, true);
+		if (!r->runner)
+			return r; /* could not spawn: recorded as failed */
 		r->spawn_ev = evtimer_new(d->base, on_spawn_time, r);
+		/* libevent times evtimer_add from the loop's cached clock, which the spawn above
+		 * has made stale: refresh it, or the release comes early by the spawn's cost. */
+		event_base_update_cache_time(d->base);
+		wait_ns = due_ns - daemon_real_ns();
+		if (wait_ns < 0)
+			wait_ns = 0;
 		struct timeval tv = {(time_t)(wait_ns / 1000000000),
 		                     (suseconds_t)(wait_ns % 1000000000 / 1000)};
 		evtimer_add(r->spawn_ev, &tv);
 	} else {
-		launch(r);
+		launch(r, false);
 	}
 	return r;
 }
@@ -474,10 +493,11 @@ struct run *run_start(struct daemon *d, struct gen *g, const struct cfg_job *job
 void run_cancel(struct run *r)
 {
 	if (waiting_to_spawn(r)) {
+		/* Held before its instant: the plugin never ran; end the runner now. */
 		event_del(r->spawn_ev);
-		drop_input(r);
 		r->cancel_requested = true;
-		finish(r, RUN_CANCELLED, 0, "cancelled before it started");
+		if (r->runner)
+			runner_kill(r->runner);
 		return;
 	}
 	if (r->runner && !r->cancel_requested) {

@@ -47,6 +47,11 @@ struct runner_params {
 	const char *const *redact; /* NULL-terminated secret values; may be NULL */
 	int64_t timeout_s;         /* 0 = none */
 	int64_t grace_s;           /* SIGTERM → SIGKILL delay */
+	/* Pre-spawn: keep the runner's fd 0 open after the document. The runner loads the
+	 * plugin and checks the options, then waits for EOF before it calls run(), which
+	 * runner_release gives. Takes the process start and dynamic loading off the slot's
+	 * instant. */
+	bool hold;
 };
 
 /* Spawns the runner. Returns 0 and *out, or -1 with the reason in err (the run then never
@@ -58,6 +63,9 @@ int runner_start(struct event_base *base, const struct runner_params *p,
  * The outcome is RUN_CANCELLED (or RUN_TIMEOUT for the built-in timeout) unless a result
  * record arrived first. `done` still follows. Idempotent. */
 void runner_cancel(struct runner *r);
+/* Lets a runner started with params.hold call the plugin's run() (closes its fd 0 once the
+ * document is written). No-op otherwise, and when called again. */
+void runner_release(struct runner *r);
 /* Sends SIGKILL to the process group at once (shutdown after the grace period). */
 void runner_kill(struct runner *r);
 pid_t runner_pid(const struct runner *r);

@@ -1,7 +1,11 @@
 /* The chored ↔ chored-run protocol (design §2). One runner process serves one run.
  *
  * chored posix_spawns PKGLIBEXECDIR/chored-run with:
- *   fd 0  a pipe carrying ONE JSON document, then EOF (the runner then reopens fd 0 on /dev/null):
+ *   fd 0  a pipe carrying ONE JSON document, then EOF. The runner reads the document, applies
+ *         the limits, loads the plugin and runs its check(), then waits for EOF before it
+ *         calls run() and reopens fd 0 on /dev/null: chored spawns a scheduled run ~100 ms
+ *         ahead and closes fd 0 at the slot's instant (pre-spawn). Only blanks may follow
+ *         the document:
  *         {"plugin": "/usr/lib/chored/exec.so", "job": "nightly", "run_id": "…",
  *          "nominal": 1767225600, "dry_run": false, "at": 1767225600 (or absent),
  *          "options": {"command": "…", …}      resolved values, this job's only

@@ -205,8 +205,18 @@ static void input_close(struct runner *r)
 
 static void on_input_written(struct bufferevent *bev, void *arg)
 {
-	if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
-		input_close(arg);
+	struct runner *r = arg;
+	if (!r->hold && evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+		input_close(r);
+}
+
+void runner_release(struct runner *r)
+{
+	if (!r->hold)
+		return;
+	r->hold = false;
+	if (r->in && evbuffer_get_length(bufferevent_get_output(r->in)) == 0)
+		input_close(r);
 }
 
 static void on_input_event(struct bufferevent *bev, short what, void *arg)
@@ -384,6 +394,7 @@ int runner_start(struct event_base *base, const struct runner_params *p,
 	r->data = data;
 	r->timeout_s = p->timeout_s;
 	r->grace_s = p->grace_s;
+	r->hold = p->hold;
 	r->pidfd = -1;
 	r->wstatus = -1;
 	r->reaped = true; /* nothing to kill until the process exists */

@@ -46,6 +46,7 @@ struct runner {
 	struct event *ev_drain;    /* cap on draining the pipes after the exit */
 	struct event *ev_finish;   /* activated once: calls done() from a clean stack */
 	struct bufferevent *in;    /* owned; fd 0 of the runner, NULL once all written */
+	bool hold;                 /* keep `in` open after the document until runner_release */
 	struct spawn_stream out, proto;
 
 	enum spawn_stop stop;

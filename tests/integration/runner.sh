@@ -60,8 +60,8 @@ rundoc '{"job":"j"} {}'
 contains "$(last_record)" 'unexpected data after the document' "trailing data: failed"
 rundoc '{"job":"j"}'
 contains "$(last_record)" '\"plugin\" (the plugin'"'"'s path) is missing' "no plugin member: failed"
-# 5 MiB of blanks after an object: over the 4 MiB bound.
-{ printf '{"job":"j"}'; head -c 5242880 /dev/zero | tr '\0' ' '; } >"$tmp/big.json"
+# A 5 MiB document: over the 4 MiB bound (the runner stops reading at the bound).
+{ printf '{"job":"j","pad":"'; head -c 5242880 /dev/zero | tr '\0' x; printf '"}'; } >"$tmp/big.json"
 "$RUNNER" <"$tmp/big.json" >/dev/null 2>&1 3>"$tmp/fd3"
 is "$(tail -n 1 "$tmp/fd3")" '{"t":"result","status":"failed","summary":"input: the document is larger than 4 MiB"}' "oversized input: failed"
 

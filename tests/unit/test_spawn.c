@@ -163,7 +163,7 @@ static void run_fini(struct run *t)
 static void run_path(struct run *t, const char *path, struct json_object *input,
                      const char *const *redact, int64_t timeout_s, int64_t grace_s)
 {
-	struct runner_params p = {path, input, redact, timeout_s, grace_s};
+	struct runner_params p = {path, input, redact, timeout_s, grace_s, false};
 	char err[256] = "";
 	t->t_start = now_ns();
 	int rc = runner_start(t->base, &p, &cbs, t, &t->r, err, sizeof err);
@@ -818,7 +818,7 @@ static void test_spawn_error(void **state)
 	int before = count_fds();
 	struct event_base *base = event_base_new();
 	struct json_object *in = doc("ok");
-	struct runner_params p = {"/nonexistent/chored-run", in, NULL, 0, 5};
+	struct runner_params p = {"/nonexistent/chored-run", in, NULL, 0, 5, false};
 	struct runner *r = (struct runner *)1;
 	char err[256];
 	assert_int_equal(runner_start(base, &p, &cbs, NULL, &r, err, sizeof err), -1);
@@ -837,7 +837,7 @@ static void test_free_at_any_time(void **state)
 	struct run t;
 	run_init(&t);
 	struct json_object *in = doc("sleep");
-	struct runner_params p = {fake_path, in, NULL, 0, 5};
+	struct runner_params p = {fake_path, in, NULL, 0, 5, false};
 	char err[256];
 	assert_int_equal(runner_start(t.base, &p, &cbs, &t, &t.r, err, sizeof err), 0);
 	json_object_put(in);
@@ -948,6 +948,81 @@ static void test_real_runner_secret(void **state)
 	run_fini(&t);
 }
 
+/* Pre-spawn: a held runner loads the plugin and waits; run() is entered only after
+ * runner_release, and then within milliseconds. */
+struct held {
+	struct run *t;
+	int64_t released;
+	bool kill;
+};
+
+static void on_release(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct held *h = arg;
+	h->released = now_ns();
+	if (h->kill)
+		runner_kill(h->t->r);
+	else
+		runner_release(h->t->r);
+}
+
+static void run_held(struct run *t, struct held *h, const char *mode)
+{
+	struct json_object *in = real_doc(mode, NULL);
+	struct runner_params p = {runner_path, in, NULL, 0, 5, true};
+	char err[256] = "";
+	t->t_start = now_ns();
+	int rc = runner_start(t->base, &p, &cbs, t, &t->r, err, sizeof err);
+	json_object_put(in);
+	if (rc != 0)
+		fail_msg("runner_start: %s", err);
+	h->t = t;
+	struct event *rel = evtimer_new(t->base, on_release, h);
+	struct timeval at = {0, 400000};
+	evtimer_add(rel, &at);
+	struct event *wd = evtimer_new(t->base, on_watchdog, t);
+	struct timeval tv = {WATCHDOG_S, 0};
+	evtimer_add(wd, &tv);
+	event_base_dispatch(t->base);
+	event_free(wd);
+	event_free(rel);
+	if (t->watchdog_fired)
+		fail_msg("the run did not end within %d s", WATCHDOG_S);
+}
+
+static void test_real_runner_hold(void **state)
+{
+	(void)state;
+	enum { RUNS = 10 };
+	int64_t lag[RUNS];
+	for (int i = 0; i < RUNS; i++) {
+		struct run t;
+		struct held h = {0};
+		run_init(&t);
+		run_held(&t, &h, "ok");
+		assert_int_equal(t.res.status, RUN_OK);
+		assert_int_equal(t.started_calls, 1);
+		assert_true(t.started_mono >= h.released); /* never before the release */
+		lag[i] = t.started_mono - h.released;
+		run_fini(&t);
+	}
+	qsort(lag, RUNS, sizeof *lag, cmp_i64);
+	print_message("# held runner: runner_release -> run() entered: median %.0f us, "
+	              "max %.0f us (%d runs)\n",
+	              (double)lag[RUNS / 2] / 1e3, (double)lag[RUNS - 1] / 1e3, RUNS);
+
+	/* Killed while held: the plugin never ran. */
+	struct run t;
+	struct held h = {.kill = true};
+	run_init(&t);
+	run_held(&t, &h, "ok");
+	assert_int_equal(t.res.status, RUN_CANCELLED);
+	assert_int_equal(t.started_calls, 0);
+	run_fini(&t);
+}
+
 /* posix_spawn → plugin run() entered, with the real runner: the floor of the start lag. */
 static void test_real_runner_start_lag(void **state)
 {
@@ -1040,6 +1115,7 @@ int main(void)
 	    cmocka_unit_test(test_real_runner_outcomes),
 	    cmocka_unit_test(test_real_runner_secret),
 	    cmocka_unit_test(test_real_runner_start_lag),
+	    cmocka_unit_test(test_real_runner_hold),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
