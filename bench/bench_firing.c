@@ -1,8 +1,9 @@
 /* Firing lag and daemon-side cost per run (issue 7), with the real daemon: one job on a
  * 6-field every-second schedule running testplug (mode=ok), for CHORED_BENCH_FIRINGS
  * firings (default 200, about 205 s). chored's JSON log gives, for each run start,
- * spawn_lag_us (scheduled instant → runner released: chored spawns it ~100 ms ahead, loaded and waiting) and start_lag_us (scheduled instant →
- * plugin run() entered). Targets: scheduling lag median <= 1 ms, p99 <= 5 ms; start lag
+ * spawn_lag_us (scheduled instant → runner released: chored spawns it ~100 ms ahead, and
+ * it waits with the plugin loaded) and start_lag_us (scheduled instant → plugin run()
+ * entered). Targets: scheduling lag median <= 1 ms, p99 <= 5 ms; start lag
  * median <= 10 ms, p99 <= 20 ms; daemon CPU (every thread, user + system, from
  * /proc/PID/task/(*)/schedstat) per run <= 1 ms, counted from the first firing to the last,
  * so start-up (config, plugins, state) is left out. */
