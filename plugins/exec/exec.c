@@ -42,17 +42,6 @@ static bool valid_env_name(const char *s, size_t len)
 	return true;
 }
 
-/* Splits option `key` into words, or reports the error against `key`. */
-static char **split_opt(struct chored_job *job, const char *key)
-{
-	const char *v = chored_job_opt(job, key);
-	char err[160];
-	char **w = words_split(v ? v : "", err, sizeof err);
-	if (!w)
-		chored_job_error(job, key, "%s", err);
-	return w;
-}
-
 /* Parses one exit status 0..255; -1 when it is not one. */
 static int parse_code(const char *s)
 {
@@ -71,7 +60,7 @@ static int check(struct chored_job *job)
 		chored_job_error(job, "command", "is required");
 		return -1;
 	}
-	char **w = split_opt(job, "command");
+	char **w = words_split_opt(job, "command");
 	if (!w)
 		return -1;
 	size_t n = words_count(w);
@@ -80,7 +69,7 @@ static int check(struct chored_job *job)
 		chored_job_error(job, "command", "is empty");
 		return -1;
 	}
-	if (!(w = split_opt(job, "env")))
+	if (!(w = words_split_opt(job, "env")))
 		return -1;
 	for (char **e = w; *e; e++) {
 		const char *eq = strchr(*e, '=');
@@ -91,7 +80,7 @@ static int check(struct chored_job *job)
 		}
 	}
 	words_free(w);
-	if (!(w = split_opt(job, "partial_exit_codes")))
+	if (!(w = words_split_opt(job, "partial_exit_codes")))
 		return -1;
 	for (char **c = w; *c; c++) {
 		if (parse_code(*c) <= 0) {

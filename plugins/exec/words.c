@@ -8,6 +8,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <chored/job.h>
+
+char **words_split_opt(struct chored_job *job, const char *key)
+{
+	const char *v = chored_job_opt(job, key);
+	char err[160];
+	char **w = words_split(v ? v : "", err, sizeof err);
+	if (!w)
+		chored_job_error(job, key, "%s", err);
+	return w;
+}
+
 void words_free(char **words)
 {
 	if (!words)

@@ -12,4 +12,9 @@ char **words_split(const char *text, char *err, size_t errlen);
 void words_free(char **words);
 size_t words_count(char *const *words);
 
+struct chored_job;
+/* Splits the job's option `key` (unset = no words); on error reports it against `key` with
+ * chored_job_error and returns NULL. */
+char **words_split_opt(struct chored_job *job, const char *key);
+
 #endif

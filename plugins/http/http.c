@@ -71,16 +71,6 @@ static bool valid_method(const char *m)
 	return true;
 }
 
-static char **split_opt(struct chored_job *job, const char *key)
-{
-	const char *v = chored_job_opt(job, key);
-	char err[160];
-	char **w = words_split(v ? v : "", err, sizeof err);
-	if (!w)
-		chored_job_error(job, key, "%s", err);
-	return w;
-}
-
 static int check(struct chored_job *job)
 {
 	const char *url = chored_job_opt(job, "url");
@@ -97,7 +87,7 @@ static int check(struct chored_job *job)
 		                 chored_job_opt(job, "method"));
 		return -1;
 	}
-	char **w = split_opt(job, "headers");
+	char **w = words_split_opt(job, "headers");
 	if (!w)
 		return -1;
 	for (char **h = w; *h; h++) {
@@ -115,7 +105,7 @@ static int check(struct chored_job *job)
 		}
 	}
 	words_free(w);
-	if (!(w = split_opt(job, "expect_status")))
+	if (!(w = words_split_opt(job, "expect_status")))
 		return -1;
 	for (char **s = w; *s; s++) {
 		if (status_matches(*s, 0) < 0) {
