@@ -238,17 +238,6 @@ static void list_commands(FILE *f, const struct plugin *p)
 		        c->usage ? c->usage : "", c->help ? c->help : "");
 }
 
-static bool is_plugin_word(const char *s)
-{
-	if (!*s)
-		return false;
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_' ||
-		      *s == '-'))
-			return false;
-	return true;
-}
-
 /* Calls the subcommand with argv[0] = its name; `chorectl --json PLUGIN SUB …` hands the
  * subcommand --json as its first argument. */
 static int run_command(const struct chorectl_opts *o, const struct chored_command *c, int argc,
@@ -269,7 +258,7 @@ static int run_command(const struct chorectl_opts *o, const struct chored_comman
 
 int chorectl_plugin_dispatch(const struct chorectl_opts *o, int argc, char **argv)
 {
-	if (argc < 1 || !is_plugin_word(argv[0]))
+	if (argc < 1 || !cfg_plugin_name_valid(argv[0]))
 		return -1;
 	struct plugin_set *set;
 	int rc = open_plugins(o->config, argv[0], true, &set);

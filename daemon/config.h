@@ -131,6 +131,9 @@ void cfg_free(struct cfg *cfg);
 void cfg_diag_free(struct cfg_diag *diag);
 
 const struct cfg_job *cfg_find_job(const struct cfg *cfg, const char *name);
+/* A plugin name: a-z 0-9 _ - (also the plugin file's basename). */
+bool cfg_plugin_name_valid(const char *name);
+
 /* Secret value by name, or NULL. */
 const char *cfg_secret(const struct cfg *cfg, const char *name);
 

@@ -590,7 +590,7 @@ static bool user_exists(const char *name)
 	return ok;
 }
 
-static bool valid_plugin_name(const char *v)
+bool cfg_plugin_name_valid(const char *v)
 {
 	if (!*v)
 		return false;
@@ -637,7 +637,7 @@ void cfgk_job(struct cfg_loader *L, const struct cfgk_section *s, const struct c
 		char err[256];
 		int e;
 		if (strcmp(k, "plugin") == 0) {
-			if (valid_plugin_name(v)) {
+			if (cfg_plugin_name_valid(v)) {
 				set_str(&j->plugin, v);
 				j->plugin_origin = kv->origin;
 			} else

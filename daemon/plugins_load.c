@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "plugins_value.h"
 #include "strbuf.h"
 #include "xalloc.h"
@@ -34,17 +35,6 @@ static void refuse(struct plugin *p, const char *fmt, ...)
 	strbuf_vappendf(&sb, fmt, ap);
 	va_end(ap);
 	p->error = strbuf_detach(&sb);
-}
-
-static bool is_plugin_name(const char *s)
-{
-	if (!*s)
-		return false;
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_' ||
-		      *s == '-'))
-			return false;
-	return true;
 }
 
 static bool is_key_name(const char *s)
@@ -191,7 +181,7 @@ static bool file_ok(struct plugin *p)
 
 static void load_one(struct plugin *p)
 {
-	if (!is_plugin_name(p->name)) {
+	if (!cfg_plugin_name_valid(p->name)) {
 		refuse(p, "'%s' is not a plugin name (a-z 0-9 _ -)", p->name);
 		return;
 	}
