@@ -123,12 +123,13 @@ static void emit_line(void *data, struct json_object *rec)
 /* Bytes read from fd 0 so far, for the offsets in error messages. */
 static size_t input_total;
 
-static bool only_blanks(const char *p, size_t n)
+/* Index of the first byte of p[0..n) that is not a blank (a NUL byte is not one), or n. */
+static size_t first_nonblank(const char *p, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
-		if (!strchr(" \t\r\n", p[i]))
-			return false;
-	return true;
+	size_t i = 0;
+	while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n'))
+		i++;
+	return i;
 }
 
 /* Reads fd 0 until one complete JSON object has arrived (at most MAX_INPUT bytes). chored
@@ -168,19 +169,16 @@ static struct json_object *read_document(char *err, size_t errlen)
 		if (jerr == json_tokener_continue)
 			continue;
 		size_t end = json_tokener_get_parse_end(tok);
+		size_t rest = end + first_nonblank(buf + end, (size_t)n - end);
 		if (jerr != json_tokener_success)
 			snprintf(err, errlen, "input: invalid JSON at byte %zu: %s", before + end,
 			         json_tokener_error_desc(jerr));
 		else if (!json_object_is_type(doc, json_type_object))
 			snprintf(err, errlen, "input: the document is not a JSON object");
-		else if (!only_blanks(buf + end, (size_t)n - end)) {
-			size_t at = end;
-			while (strchr(" \t\r\n", buf[at]))
-				at++;
+		else if (rest < (size_t)n)
 			snprintf(err, errlen,
 			         "input: unexpected data after the document at byte %zu",
-			         before + at);
-		}
+			         before + rest);
 		break;
 	}
 	if (err[0]) {
@@ -206,10 +204,8 @@ static int wait_release(char *err, size_t errlen)
 		}
 		if (n == 0)
 			break;
-		if (!only_blanks(buf, (size_t)n)) {
-			size_t at = 0;
-			while (strchr(" \t\r\n", buf[at]))
-				at++;
+		size_t at = first_nonblank(buf, (size_t)n);
+		if (at < (size_t)n) {
 			snprintf(err, errlen,
 			         "input: unexpected data after the document at byte %zu",
 			         input_total + at);

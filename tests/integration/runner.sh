@@ -58,6 +58,10 @@ rundoc '["plugin"]'
 contains "$(last_record)" 'the document is not a JSON object' "not an object: failed"
 rundoc '{"job":"j"} {}'
 contains "$(last_record)" 'unexpected data after the document' "trailing data: failed"
+# A NUL byte is data, not a blank.
+printf '{"job":"j"}\n\000' >"$tmp/in.json"
+"$RUNNER" <"$tmp/in.json" >/dev/null 2>&1 3>"$tmp/fd3"
+contains "$(tail -n 1 "$tmp/fd3")" 'unexpected data after the document at byte 12' "NUL after the document: failed"
 rundoc '{"job":"j"}'
 contains "$(last_record)" '\"plugin\" (the plugin'"'"'s path) is missing' "no plugin member: failed"
 # A 5 MiB document: over the 4 MiB bound (the runner stops reading at the bound).
