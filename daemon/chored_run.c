@@ -312,6 +312,7 @@ static void setup_job(struct chored_job *job, struct json_object *doc)
 	    json_object_object_get_ex(doc, "at", &v) && !json_object_is_type(v, json_type_null);
 	int64_t at = has_at ? json_object_get_int64(v) : 0;
 	chored__job_set_run(job, get_str(doc, "run_id"), nominal, dry_run, has_at, at);
+	chored__notify_setup(job, doc);
 }
 
 static void emit_started(void)
@@ -417,6 +418,7 @@ static int serve(struct json_object *doc, struct chored_job *early)
 	emit_started();
 	enum chored_status st = p->run(job);
 	fflush(stdout);
+	chored__notify_after_run(job, st);
 	emit_result(status_name(st), chored__job_summary(job));
 	/* Further signals must not touch the job being freed. */
 	signal(SIGTERM, SIG_IGN);

@@ -14,6 +14,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "plugins.h"
+#include "runinput_notify.h"
 #include "runner.h"
 #include "xalloc.h"
 
@@ -334,6 +335,7 @@ static bool prepare(struct run *r)
 		return false;
 	}
 	add_run_fields(r, in);
+	runinput_add_notify(in, r->gen->cfg, r->job, r->d->st, r->id);
 	struct json_object *red;
 	size_t n_red =
 	    json_object_object_get_ex(in, "redact", &red) ? json_object_array_length(red) : 0;

@@ -90,6 +90,7 @@ void chored__job_free(struct chored_job *job)
 	free(job->err_msg);
 	free(job->err_key);
 	free(job->summary);
+	job_notify_free(job->notify);
 	free(job);
 }
 

@@ -40,7 +40,12 @@ struct chored_job {
 	char *err_msg; /* owned, redacted */
 	char *err_key; /* owned */
 	char *summary; /* owned, redacted */
+	struct job_notify *notify; /* owned by sdk/notify_host.c: this run's sinks (NULL: none) */
 };
+
+/* Frees the run's notification context (sdk/notify_host.c); NULL is fine. */
+struct job_notify;
+void job_notify_free(struct job_notify *n);
 
 /* Keeps `s` (owned) alive until the job is freed. */
 void job_retire(struct chored_job *job, char *s);

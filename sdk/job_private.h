@@ -41,4 +41,12 @@ const char *chored__job_error_key(const struct chored_job *job);
 /* The summary set by the plugin, redacted ("" when none). */
 const char *chored__job_summary(const struct chored_job *job);
 
+/* Notification (sdk/notify_host.c). chored__notify_setup reads the input document's
+ * "notify" (this job's sinks and policies), "previous_status" and "state_dir" members
+ * (runproto.h) before run(). chored__notify_after_run delivers the default report of the run
+ * to the sinks whose policy asks for it, unless the plugin already called chored_notify();
+ * a failing sink is logged and counted on the run, never changes its status. */
+void chored__notify_setup(struct chored_job *job, struct json_object *doc);
+void chored__notify_after_run(struct chored_job *job, enum chored_status status);
+
 #endif

@@ -2,8 +2,8 @@
 # Installs the Debian 12 packages chored needs to build, test and run (as root), or
 # lists what is missing (as another user). Sourced by demo.sh and test-all.sh.
 CHORED_DEB_PACKAGES="autoconf automake libtool make gcc pkg-config git ca-certificates \
- libevent-dev libjson-c-dev libcurl4-openssl-dev libssl-dev libsqlite3-dev libpq-dev \
- libcmocka-dev tzdata python3 sqlite3 curl"
+ libevent-dev libjson-c-dev libcurl4-openssl-dev libssl-dev libsqlite3-dev libpq-dev libxml2-dev \
+ libcmocka-dev tzdata python3 sqlite3 curl postgresql python3-aiosmtpd"
 
 chored_install_deps() {
 	missing=
