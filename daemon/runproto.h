@@ -11,10 +11,21 @@
  *          "options": {"command": "…", …}      resolved values, this job's only
  *          "redact": ["s3cr3t", …]             secret values to replace by ***
  *          "state": {"cursor": "…", …},       the job's persisted key/value state
- *          "limits": {"memory": BYTES, "cpu": SECONDS, "user": "name"}}   each optional:
+ *          "limits": {"memory": BYTES, "cpu": SECONDS, "user": "name"},   each optional:
  *                                              applied by chored-run (setrlimit RLIMIT_AS /
  *                                              RLIMIT_CPU, then initgroups+setgid+setuid)
  *                                              before the plugin is loaded
+ *          "notify": [{"name": "ops", "type": "smtp", "policy": "on-failure",
+ *                      "keys": {"url": "…", "password": "…", …}}, …]
+ *                                              the job's sinks (its `notify`, else
+ *                                              [daemon] notify) with resolved keys; their
+ *                                              secrets are in "redact" too
+ *          "previous_status": "failed" | null  the newest earlier run of the job that ran
+ *                                              and ended (skipped and dry runs are not);
+ *                                              null when none, or when no sink of the job
+ *                                              is on-change (then not looked up)
+ *          "state_dir": "/var/lib/chored"}     the state file's directory (the outbox's
+ *                                              default home)
  *   fd 1, fd 2  one pipe: whatever the plugin (or a program it runs) prints; chored reads
  *         it as raw lines for the run's log, redacting secrets itself as well.
  *   fd 3  a pipe of JSON lines, one record each, in order:
