@@ -7,11 +7,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "chorectl.h"
 #include "config.h"
+#include "job_private.h"
 #include "plugins.h"
+#include "state_peek.h"
 #include "sysexits_compat.h"
 #include "xalloc.h"
 
@@ -41,7 +44,8 @@ static void json_print(struct json_object *j)
 
 /* Loads the configuration and its plugin directory. quiet: print nothing on failure (for
  * dispatch, where the word may just be a mistyped verb). Returns 0 or an exit status. */
-static int open_plugins(const char *config, const char *verb, bool quiet, struct plugin_set **set)
+static int open_plugins(const char *config, const char *verb, bool quiet, struct plugin_set **set,
+                        struct cfg **cfg_out)
 {
 	struct cfg *cfg = NULL;
 	struct cfg_diag diag = {0};
@@ -65,7 +69,10 @@ static int open_plugins(const char *config, const char *verb, bool quiet, struct
 		}
 	}
 	cfg_diag_free(&diag);
-	cfg_free(cfg);
+	if (cfg_out && rc == 0)
+		*cfg_out = cfg;
+	else
+		cfg_free(cfg);
 	return rc;
 }
 
@@ -115,7 +122,7 @@ int chorectl_plugins(const struct chorectl_opts *o, int argc, char **argv)
 		return EX_USAGE;
 	}
 	struct plugin_set *set;
-	if ((rc = open_plugins(config, "plugins", false, &set)))
+	if ((rc = open_plugins(config, "plugins", false, &set, NULL)))
 		return rc;
 	if (json) {
 		struct json_object *arr = json_object_new_array();
@@ -203,7 +210,7 @@ int chorectl_plugin(const struct chorectl_opts *o, int argc, char **argv)
 	}
 	const char *name = argv[optind + 1];
 	struct plugin_set *set;
-	if ((rc = open_plugins(config, "plugin info", false, &set)))
+	if ((rc = open_plugins(config, "plugin info", false, &set, NULL)))
 		return rc;
 	const struct plugin *p = plugin_lookup(set, name);
 	if (!p) {
@@ -256,12 +263,92 @@ static int run_command(const struct chorectl_opts *o, const struct chored_comman
 	return rc;
 }
 
+/* What chored_command_job sees during one subcommand: the configuration, the plugin, and
+ * the jobs it handed out (freed after the subcommand). */
+struct cmd_host {
+	const struct cfg *cfg;
+	const struct plugin_set *set;
+	const struct plugin *p;
+	const char *config;
+	struct chored_job **jobs;
+	size_t n_jobs;
+};
+
+/* A plugin's log records during a subcommand: "chorectl PLUGIN: message" on stderr. */
+static void print_record(void *data, struct json_object *rec)
+{
+	const struct plugin *p = data;
+	struct json_object *t, *msg;
+	if (json_object_object_get_ex(rec, "t", &t) &&
+	    strcmp(json_object_get_string(t), "log") == 0 &&
+	    json_object_object_get_ex(rec, "msg", &msg))
+		fprintf(stderr, "chorectl %s: %s\n", p->name, json_object_get_string(msg));
+}
+
+static struct chored_job *command_job(void *data, const char *name, char *err, size_t errlen)
+{
+	struct cmd_host *h = data;
+	const char *config = h->config ? h->config : cfg_default_path();
+	const struct cfg_job *j = NULL;
+	if (name) {
+		j = cfg_find_job(h->cfg, name);
+		if (!j) {
+			snprintf(err, errlen, "no job '%s' in %s", name, config);
+			return NULL;
+		}
+		if (strcmp(j->plugin, h->p->name) != 0) {
+			snprintf(err, errlen, "job '%s' uses plugin %s, not %s", name, j->plugin,
+			         h->p->name);
+			return NULL;
+		}
+	} else {
+		size_t n = 0;
+		char names[256] = "";
+		for (size_t i = 0; i < h->cfg->n_jobs; i++) {
+			if (strcmp(h->cfg->jobs[i].plugin, h->p->name) != 0)
+				continue;
+			j = &h->cfg->jobs[i];
+			size_t len = strlen(names);
+			snprintf(names + len, sizeof names - len, "%s%s", n ? ", " : "", j->name);
+			n++;
+		}
+		if (n != 1) {
+			if (n)
+				snprintf(err, errlen, "several jobs use plugin %s (%s): name one",
+				         h->p->name, names);
+			else
+				snprintf(err, errlen, "no job of %s uses plugin %s", config,
+				         h->p->name);
+			return NULL;
+		}
+	}
+	struct json_object *in = plugin_job_input(h->set, j), *kv = NULL;
+	if (!in) {
+		snprintf(err, errlen, "plugin %s is not loaded", h->p->name);
+		return NULL;
+	}
+	if (state_peek_kv(h->cfg->daemon.state, j->name, &kv, err, errlen) < 0) {
+		json_object_put(in);
+		return NULL;
+	}
+	json_object_object_add(in, "state", kv);
+	json_object_object_add(in, "nominal", json_object_new_int64((int64_t)time(NULL)));
+	struct chored_job *job = chored__job_new(j->name, h->p->desc);
+	chored__job_set_emit(job, print_record, (void *)h->p);
+	chored__job_load_input(job, in);
+	json_object_put(in);
+	h->jobs = xrealloc(h->jobs, (h->n_jobs + 1) * sizeof *h->jobs);
+	h->jobs[h->n_jobs++] = job;
+	return job;
+}
+
 int chorectl_plugin_dispatch(const struct chorectl_opts *o, int argc, char **argv)
 {
 	if (argc < 1 || !cfg_plugin_name_valid(argv[0]))
 		return -1;
 	struct plugin_set *set;
-	int rc = open_plugins(o->config, argv[0], true, &set);
+	struct cfg *cfg = NULL;
+	int rc = open_plugins(o->config, argv[0], true, &set, &cfg);
 	/* A missing default config says nothing; a rejected one explains the unknown verb. */
 	const char *path = o->config ? o->config : cfg_default_path();
 	if (rc == EX_CONFIG && access(path, F_OK) == 0)
@@ -293,12 +380,20 @@ int chorectl_plugin_dispatch(const struct chorectl_opts *o, int argc, char **arg
 			        p->name, argv[1], p->name);
 			rc = EX_USAGE;
 		} else {
+			struct cmd_host host = {
+			    .cfg = cfg, .set = set, .p = p, .config = o->config};
+			chored__command_set_host(command_job, &host);
 			rc = run_command(o, c, argc - 1, argv + 1);
+			chored__command_set_host(NULL, NULL);
+			for (size_t i = 0; i < host.n_jobs; i++)
+				chored__job_free(host.jobs[i]);
+			free(host.jobs);
 			fflush(stdout);
 			if (rc < 0 || rc > 255)
 				rc = EX_SOFTWARE;
 		}
 	}
 	plugin_set_free(set);
+	cfg_free(cfg);
 	return rc;
 }

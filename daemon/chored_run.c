@@ -237,20 +237,6 @@ static const char *get_str(struct json_object *doc, const char *key)
 	return json_object_get_string(v);
 }
 
-/* Registers every string of "redact" with `job`. */
-static void add_redactions(struct chored_job *job, struct json_object *doc)
-{
-	struct json_object *arr;
-	if (!json_object_object_get_ex(doc, "redact", &arr) ||
-	    !json_object_is_type(arr, json_type_array))
-		return;
-	for (size_t i = 0; i < json_object_array_length(arr); i++) {
-		struct json_object *s = json_object_array_get_idx(arr, i);
-		if (json_object_is_type(s, json_type_string))
-			chored__job_add_redaction(job, json_object_get_string(s));
-	}
-}
-
 /* Loads the plugin at `path` and checks its ABI fields as chored's loader does. Returns the
  * descriptor, or NULL with the reason in err. */
 static const struct chored_plugin *load_plugin(const char *path, char *err, size_t errlen)
@@ -286,33 +272,6 @@ static const struct chored_plugin *load_plugin(const char *path, char *err, size
 		return p; /* the handle stays open for the life of the process */
 	dlclose(dl);
 	return NULL;
-}
-
-/* Copies options, state and run fields of the input into `job`. */
-static void setup_job(struct chored_job *job, struct json_object *doc)
-{
-	add_redactions(job, doc);
-	struct json_object *o, *v;
-	if (json_object_object_get_ex(doc, "options", &o) &&
-	    json_object_is_type(o, json_type_object)) {
-		json_object_object_foreach(o, key, val) chored__job_set_opt(
-		    job, key,
-		    json_object_is_type(val, json_type_null) ? "" : json_object_get_string(val));
-	}
-	if (json_object_object_get_ex(doc, "state", &o) &&
-	    json_object_is_type(o, json_type_object)) {
-		json_object_object_foreach(o, key, val) chored__job_set_state(
-		    job, key,
-		    json_object_is_type(val, json_type_null) ? NULL : json_object_get_string(val));
-	}
-	int64_t nominal =
-	    json_object_object_get_ex(doc, "nominal", &v) ? json_object_get_int64(v) : 0;
-	bool dry_run = json_object_object_get_ex(doc, "dry_run", &v) && json_object_get_boolean(v);
-	bool has_at =
-	    json_object_object_get_ex(doc, "at", &v) && !json_object_is_type(v, json_type_null);
-	int64_t at = has_at ? json_object_get_int64(v) : 0;
-	chored__job_set_run(job, get_str(doc, "run_id"), nominal, dry_run, has_at, at);
-	chored__notify_setup(job, doc);
 }
 
 static void emit_started(void)
@@ -391,7 +350,7 @@ static int serve(struct json_object *doc, struct chored_job *early)
 
 	struct chored_job *job = chored__job_new(name, p);
 	chored__job_set_emit(job, emit_line, NULL);
-	setup_job(job, doc);
+	chored__job_load_input(job, doc);
 	if (p->check && p->check(job) < 0) {
 		const char *key = chored__job_error_key(job);
 		const char *msg = chored__job_error_message(job);
@@ -461,7 +420,7 @@ int main(int argc, char **argv)
 	if (!doc) {
 		rc = fail(early, err);
 	} else {
-		add_redactions(early, doc);
+		chored__job_load_redactions(early, doc);
 		rc = serve(doc, early);
 	}
 	chored__job_free(early);

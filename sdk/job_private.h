@@ -5,6 +5,7 @@
 #define CHORED_JOB_PRIVATE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "chored/job.h"
@@ -29,6 +30,11 @@ char *chored__job_redact(const struct chored_job *job, const char *text);
 
 void chored__job_set_run(struct chored_job *job, const char *run_id, int64_t nominal,
 			 bool dry_run, bool has_at, int64_t at);
+/* Loads a runner input document (daemon/runproto.h) into `job`: redactions, options,
+ * state, run fields and notification sinks. Members absent from `doc` are left unset. */
+void chored__job_load_input(struct chored_job *job, struct json_object *doc);
+/* Only the "redact" member: for error messages before the plugin's job exists. */
+void chored__job_load_redactions(struct chored_job *job, struct json_object *doc);
 /* Loads one key of persisted state before the run (copied). */
 void chored__job_set_state(struct chored_job *job, const char *key, const char *value);
 void chored__job_set_emit(struct chored_job *job, chored__emit_fn fn, void *data);
@@ -40,6 +46,12 @@ const char *chored__job_error_message(const struct chored_job *job);
 const char *chored__job_error_key(const struct chored_job *job);
 /* The summary set by the plugin, redacted ("" when none). */
 const char *chored__job_summary(const struct chored_job *job);
+
+/* The host side of chored_command_job (sdk/command.c): chorectl sets it around a plugin
+ * subcommand; fn returns a job it owns (freed after the subcommand) or NULL with err. */
+typedef struct chored_job *(*chored__command_job_fn)(void *data, const char *name, char *err,
+                                                     size_t errlen);
+void chored__command_set_host(chored__command_job_fn fn, void *data);
 
 /* Notification (sdk/notify_host.c). chored__notify_setup reads the input document's
  * "notify" (this job's sinks and policies), "previous_status" and "state_dir" members

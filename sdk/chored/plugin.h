@@ -56,6 +56,14 @@ struct chored_command {
 	int (*fn)(int argc, char **argv);
 };
 
+/* In a subcommand: job `name` of the configuration chorectl read (NULL: the only job that
+ * uses this plugin) as its runs see it — options with defaults and secrets resolved, the
+ * state its runs persisted (read from the daemon's store; empty before the first run), the
+ * real clock, not a dry run. Its log records go to stderr. Owned by chorectl: valid until
+ * the subcommand returns. NULL with the reason in err (no such job, a job of another
+ * plugin, several candidates when name is NULL, an unreadable store). */
+struct chored_job *chored_command_job(const char *name, char *err, size_t errlen);
+
 struct chored_plugin {
 	/* Checked first, before any other member is touched. */
 	uint32_t abi_major;

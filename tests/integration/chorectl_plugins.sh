@@ -127,4 +127,31 @@ is "$err" "plugins not checked: $tmp/none does not exist" "chored -t: notice for
 run "$CHORED" -t -q -c "$tmp/nodir.conf"
 is "$rc/$err" "0/" "chored -t -q: no notice"
 
+# chored_command_job: a subcommand sees a configured job with options, secrets and state.
+run "$CHORECTL" -c "$tmp/chored.conf" good job
+is "$rc/$out" "0/ping greeting=hello k=-" "command job: the only job of the plugin, no store yet"
+printf '[daemon]\nstate = sqlite://%s/state.db\n' "$tmp" >"$tmp/conf.d/00-state.conf"
+sqlite3 "$tmp/state.db" "CREATE TABLE kv (job TEXT NOT NULL, key TEXT NOT NULL,
+	value TEXT NOT NULL, PRIMARY KEY (job, key)) WITHOUT ROWID;
+	INSERT INTO kv VALUES ('ping', 'k', 'v1'), ('pong', 'k', 'v2');"
+printf '[secrets]\ntok = s3cr3t-t0ken\n' >"$tmp/conf.d/90-secrets.conf"
+chmod 0600 "$tmp/conf.d/90-secrets.conf"
+printf 'token = ${secret:tok}\ngreeting = hi\n' >>"$tmp/conf.d/10-jobs.conf"
+run "$CHORECTL" -c "$tmp/chored.conf" good job ping
+is "$rc/$out" "0/ping greeting=hi k=v1" "command job: options and the state its runs stored"
+is "$err" "chorectl good: token is ***" "command job: its log goes to stderr, secrets redacted"
+run "$CHORECTL" -c "$tmp/chored.conf" good job nosuch
+is "$rc/$err" "65/good job: no job 'nosuch' in $tmp/chored.conf" "command job: unknown job"
+printf '[job pong]\nplugin = good\nschedule = manual\nendpoint = https://example.com/pong\n' \
+	>"$tmp/conf.d/11-pong.conf"
+run "$CHORECTL" -c "$tmp/chored.conf" good job
+is "$rc/$err" "65/good job: several jobs use plugin good (ping, pong): name one" \
+	"command job: several candidates need a name"
+run "$CHORECTL" -c "$tmp/chored.conf" good job pong
+is "$rc/$out" "0/pong greeting=hello k=v2" "command job: the named one"
+echo "not sqlite" >"$tmp/state.db"
+run "$CHORECTL" -c "$tmp/chored.conf" good job pong
+is "$rc" 65 "command job: an unreadable store fails the subcommand"
+contains "$err" "state $tmp/state.db:" "command job: the store's path in the error"
+
 plan_done

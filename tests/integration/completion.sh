@@ -47,6 +47,7 @@ is "$(complete_words --config "$tmp/chored.conf" history n)" "nightly-backup" \
 is "$(complete_words -c "$tmp/chored.conf" run --w)" "--wait" "run: options"
 is "$(complete_words -c "$tmp/chored.conf" good "")" "--help
 hello
+job
 status" "PLUGIN: its subcommands"
 is "$(complete_words -c "$tmp/chored.conf" plugin info "")" "good" "plugin info: plugin names"
 is "$(complete_words -c "$tmp/chored.conf" -c "$tmp/chored.conf" --j)" "--json" "global options"

@@ -101,9 +101,28 @@ static int cmd_status(int argc, char **argv)
 	return atoi(argv[1]);
 }
 
+/* A configured job as chored_command_job gives it: name, an option, a state key; the
+ * token is logged so that the test sees chorectl redact it. */
+static int cmd_job(int argc, char **argv)
+{
+	char err[256];
+	struct chored_job *job = chored_command_job(argc > 1 ? argv[1] : NULL, err, sizeof err);
+	if (!job) {
+		fprintf(stderr, "good job: %s\n", err);
+		return 65;
+	}
+	const char *tok = chored_job_opt(job, "token"), *k = chored_state_get(job, "k");
+	if (tok)
+		chored_log(job, CHORED_LOG_INFO, "token is %s", tok);
+	printf("%s greeting=%s k=%s\n", chored_job_name(job), chored_job_opt(job, "greeting"),
+	       k ? k : "-");
+	return 0;
+}
+
 static const struct chored_command commands[] = {
     {"hello", "[WORDS…]", "print a greeting with the arguments", cmd_hello},
     {"status", "N", "exit with status N", cmd_status},
+    {"job", "[JOB]", "print a configured job as its runs see it", cmd_job},
     {NULL, NULL, NULL, NULL},
 };
 
