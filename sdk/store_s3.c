@@ -1,0 +1,736 @@
+/* s3:// backend: path-style requests signed by libcurl's CURLOPT_AWS_SIGV4 through
+ * chored-sdk-http(3). libcurl 7.88 (Debian 12) signs what it is given verbatim, so every
+ * request here is built the way the server canonicalizes it:
+ * - x-amz-content-sha256 is always sent (7.88 does not add it) and is the real SHA-256 of
+ *   the body: every body is in memory (small objects, one multipart part, XML), so the
+ *   server verifies the payload for one pass over bytes already held. UNSIGNED-PAYLOAD
+ *   is never needed.
+ * - the query is canonical already: names sorted, RFC 3986 escapes with uppercase hex,
+ *   valueless parameters written "uploads=" / "delete=";
+ * - keys are percent-encoded in the path ('/' kept), as S3 canonicalizes them;
+ * - no x-amz-date (curl adds it), no valueless "Name:" header to suppress one (7.88 would
+ *   still sign it), no header twice, and a Content-Type on every body (so curl adds no
+ *   form content type of its own). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chored/http.h"
+#include "job_private.h"
+#include "store_impl.h"
+
+#define EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+#define LIST_PAGE    "1000"
+#define DELETE_BATCH 1000
+
+struct s3_req {
+	const char *method;
+	const char *key;          /* full key; NULL for a bucket-level request */
+	const char *const *query; /* name, value pairs ended by NULL; may be NULL */
+	const void *body;
+	size_t body_len;
+	const char *content_type; /* required with a body */
+	const char *content_md5;  /* may be NULL */
+	chored_store_write_fn write;
+	void *write_data;
+	uint64_t *written;
+};
+
+struct write_adapter {
+	chored_store_write_fn write;
+	void *data;
+	uint64_t *count;
+};
+
+static size_t adapt_write(const void *buf, size_t len, void *data)
+{
+	struct write_adapter *a = data;
+	if (a->write(buf, len, a->data) != 0)
+		return 0;
+	*a->count += len;
+	return len;
+}
+
+/* https://host/bucket[/encoded-key][?canonical-query]: malloc'd. */
+static char *s3_url(const struct chored_store *st, const char *key, const char *const *query)
+{
+	static const char *const none[] = {NULL};
+	char *ekey = key ? store_uri_encode(key, true) : strdup("");
+	char *q = store_canonical_query(query ? query : none);
+	char *url = NULL;
+	if (ekey && q) {
+		url = malloc(strlen(st->endpoint) + strlen(st->bucket) + strlen(ekey) + strlen(q) +
+		             4);
+		if (url)
+			sprintf(url, "%s/%s%s%s%s%s", st->endpoint, st->bucket, key ? "/" : "",
+			        ekey, *q ? "?" : "", q);
+	}
+	free(ekey);
+	free(q);
+	return url;
+}
+
+/* Sets the store's error for a failed request: S3's code and message when the answer is
+ * an S3 <Error>, else the http service's reason. */
+static void s3_fail(struct chored_store *st, const char *op, const char *key,
+                    const struct chored_http_response *resp)
+{
+	struct store_err_xml x;
+	const char *what = key ? key : "";
+	if (resp->status && store_xml_error(resp->body, resp->body_len, &x) == 0)
+		store_set_error(st, "%s s3://%s/%s: HTTP %ld %s: %s", op, st->bucket, what,
+		                resp->status, x.code, x.message);
+	else
+		store_set_error(st, "%s s3://%s/%s: %s", op, st->bucket, what,
+		                resp->error[0] ? resp->error : "failed");
+}
+
+/* Performs one S3 request. Returns 0 on 2xx, else -1 with the store's error set; the
+ * response is filled either way and must be freed by the caller. */
+static int s3_do(struct chored_store *st, const struct s3_req *r, struct chored_http_response *resp)
+{
+	char sha[65], hsha[100], hmd5[64], htype[128];
+	const char *headers[4];
+	int nh = 0, rc;
+	struct write_adapter wa = {r->write, r->write_data, r->written};
+
+	memset(resp, 0, sizeof *resp);
+	char *url = s3_url(st, r->key, r->query);
+	if (!url) {
+		store_set_error(st, "out of memory");
+		return -1;
+	}
+	if (r->body)
+		store_sha256_hex(r->body, r->body_len, sha);
+	snprintf(hsha, sizeof hsha, "x-amz-content-sha256: %s", r->body ? sha : EMPTY_SHA256);
+	headers[nh++] = hsha;
+	if (r->content_type) {
+		snprintf(htype, sizeof htype, "Content-Type: %s", r->content_type);
+		headers[nh++] = htype;
+	}
+	if (r->content_md5) {
+		snprintf(hmd5, sizeof hmd5, "Content-MD5: %s", r->content_md5);
+		headers[nh++] = hmd5;
+	}
+	headers[nh] = NULL;
+
+	struct chored_http_request req = {
+	    .method = r->method,
+	    .url = url,
+	    .headers = headers,
+	    .body = r->body,
+	    .body_len = r->body_len,
+	    .write = r->write ? adapt_write : NULL,
+	    .write_data = r->write ? &wa : NULL,
+	    .aws_sigv4 = st->sigv4,
+	    .aws_credentials = st->credentials,
+	    .timeout_ms = st->timeout_ms,
+	    .max_attempts = st->max_attempts,
+	    .backoff_base_ms = st->backoff_base_ms,
+	};
+	rc = chored_http_do(st->job, &req, resp);
+	free(url);
+	return rc;
+}
+
+/* ---- put ---- */
+
+struct src {
+	chored_store_read_fn read;
+	void *data;
+	bool eof, failed, has_carry;
+	unsigned char carry; /* one byte read ahead to learn whether a full buffer ended it */
+};
+
+/* Fills buf with up to cap bytes; returns the count (eof set when the object ended). */
+static size_t fill(struct chored_store *st, struct src *s, unsigned char *buf, size_t cap)
+{
+	size_t pos = 0;
+	if (s->has_carry) {
+		buf[pos++] = s->carry;
+		s->has_carry = false;
+	}
+	while (pos < cap && !s->eof && !s->failed) {
+		if (chored_job_cancelled(st->job)) {
+			s->failed = true;
+			break;
+		}
+		size_t n = s->read(buf + pos, cap - pos, s->data);
+		if (n == (size_t)-1)
+			s->failed = true;
+		else if (n == 0)
+			s->eof = true;
+		else
+			pos += n;
+	}
+	if (pos == cap && !s->eof && !s->failed) {
+		size_t n = s->read(&s->carry, 1, s->data);
+		if (n == (size_t)-1)
+			s->failed = true;
+		else if (n == 0)
+			s->eof = true;
+		else
+			s->has_carry = true;
+	}
+	return pos;
+}
+
+static int src_failed(struct chored_store *st, const struct src *s, const char *key)
+{
+	store_set_error(st, "PUT s3://%s/%s: %s", st->bucket, key,
+	                chored_job_cancelled(st->job) ? "cancelled" : "the read callback failed");
+	(void)s;
+	return -1;
+}
+
+static void etag_copy(char *dst, size_t cap, const char *etag)
+{
+	size_t n = etag ? strlen(etag) : 0;
+	if (n >= 2 && etag[0] == '"' && etag[n - 1] == '"')
+		snprintf(dst, cap, "%.*s", (int)(n - 2), etag + 1);
+	else
+		snprintf(dst, cap, "%s", etag ? etag : "");
+}
+
+static int put_single(struct chored_store *st, const char *key, const unsigned char *buf, size_t n,
+                      struct chored_store_put_info *info)
+{
+	struct chored_http_response resp;
+	struct s3_req r = {.method = "PUT",
+	                   .key = key,
+	                   .body = buf ? buf : (const void *)"",
+	                   .body_len = n,
+	                   .content_type = "application/octet-stream"};
+	int rc = s3_do(st, &r, &resp);
+	if (rc)
+		s3_fail(st, "PUT", key, &resp);
+	else
+		etag_copy(info->etag, sizeof info->etag, chored_http_header(&resp, "ETag"));
+	chored_http_response_free(&resp);
+	info->size = n;
+	return rc;
+}
+
+struct mpu {
+	const char *key;
+	char *upload_id;
+	char **etags;
+	unsigned parts;
+};
+
+static void mpu_abort(struct chored_store *st, struct mpu *m)
+{
+	struct chored_http_response resp;
+	const char *q[] = {"uploadId", m->upload_id, NULL};
+	struct s3_req r = {.method = "DELETE", .key = m->key, .query = q};
+	char saved[sizeof st->err];
+	memcpy(saved, st->err, sizeof saved);
+	/* A cancelled job refuses new transfers, yet the upload must still be aborted: send
+	 * that one request on a detached job (its log goes nowhere; failures are logged on
+	 * the run's job below). */
+	struct chored_job *run_job = st->job, *detached = NULL;
+	if (chored_job_cancelled(run_job) &&
+	    (detached = chored__job_new(chored_job_name(run_job), NULL)))
+		st->job = detached;
+	int rc = s3_do(st, &r, &resp);
+	st->job = run_job;
+	chored__job_free(detached);
+	if (rc != 0) {
+		s3_fail(st, "AbortMultipartUpload", m->key, &resp);
+		chored_log(st->job, CHORED_LOG_WARNING,
+		           "store: could not abort multipart upload of %s (the bucket's lifecycle "
+		           "rule removes it): %s",
+		           m->key, st->err);
+	}
+	chored_http_response_free(&resp);
+	memcpy(st->err, saved, sizeof saved);
+}
+
+static int mpu_create(struct chored_store *st, struct mpu *m)
+{
+	struct chored_http_response resp;
+	const char *q[] = {"uploads", "", NULL};
+	struct s3_req r = {.method = "POST",
+	                   .key = m->key,
+	                   .query = q,
+	                   .body = "",
+	                   .content_type = "application/octet-stream"};
+	int rc = s3_do(st, &r, &resp);
+	if (rc) {
+		s3_fail(st, "CreateMultipartUpload", m->key, &resp);
+	} else if (!(m->upload_id = store_xml_upload_id(resp.body, resp.body_len))) {
+		store_set_error(st, "CreateMultipartUpload s3://%s/%s: no UploadId in the answer",
+		                st->bucket, m->key);
+		rc = -1;
+	}
+	chored_http_response_free(&resp);
+	return rc;
+}
+
+static int mpu_part(struct chored_store *st, struct mpu *m, const unsigned char *buf, size_t n)
+{
+	struct chored_http_response resp;
+	char num[16];
+	unsigned no = m->parts + 1;
+	snprintf(num, sizeof num, "%u", no);
+	const char *q[] = {"partNumber", num, "uploadId", m->upload_id, NULL};
+	struct s3_req r = {.method = "PUT",
+	                   .key = m->key,
+	                   .query = q,
+	                   .body = buf,
+	                   .body_len = n,
+	                   .content_type = "application/octet-stream"};
+	int rc = s3_do(st, &r, &resp);
+	const char *etag = rc ? NULL : chored_http_header(&resp, "ETag");
+	if (rc) {
+		char op[48];
+		snprintf(op, sizeof op, "UploadPart %u", no);
+		s3_fail(st, op, m->key, &resp);
+	} else if (!etag || !*etag) {
+		store_set_error(st, "UploadPart %u s3://%s/%s: no ETag in the answer", no,
+		                st->bucket, m->key);
+		rc = -1;
+	} else {
+		char **v = realloc(m->etags, no * sizeof *v);
+		if (!v || !(v[no - 1] = strdup(etag))) {
+			if (v)
+				m->etags = v;
+			store_set_error(st, "out of memory");
+			rc = -1;
+		} else {
+			m->etags = v;
+			m->parts = no;
+		}
+	}
+	chored_http_response_free(&resp);
+	return rc;
+}
+
+static int mpu_complete(struct chored_store *st, struct mpu *m, struct chored_store_put_info *info)
+{
+	struct store_buf b = {0};
+	struct chored_http_response resp;
+	struct store_err_xml x;
+	const char *q[] = {"uploadId", m->upload_id, NULL};
+	int rc = store_buf_addf(&b, "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/"
+	                            "doc/2006-03-01/\">");
+	for (unsigned i = 0; rc == 0 && i < m->parts; i++) {
+		rc |= store_buf_addf(&b, "<Part><PartNumber>%u</PartNumber><ETag>", i + 1);
+		rc |= store_buf_add_xml(&b, m->etags[i]);
+		rc |= store_buf_addf(&b, "</ETag></Part>");
+	}
+	rc |= store_buf_addf(&b, "</CompleteMultipartUpload>");
+	if (rc) {
+		free(b.s);
+		store_set_error(st, "out of memory");
+		return -1;
+	}
+	struct s3_req r = {.method = "POST",
+	                   .key = m->key,
+	                   .query = q,
+	                   .body = b.s,
+	                   .body_len = b.len,
+	                   .content_type = "application/xml"};
+	rc = s3_do(st, &r, &resp);
+	if (rc) {
+		s3_fail(st, "CompleteMultipartUpload", m->key, &resp);
+	} else if (store_xml_complete(resp.body, resp.body_len, info->etag, sizeof info->etag,
+	                              &x) != 0) {
+		/* S3 may answer 200 and put an <Error> in the body. */
+		store_set_error(st, "CompleteMultipartUpload s3://%s/%s: %s%s%s", st->bucket,
+		                m->key, x.code[0] ? x.code : "unexpected answer",
+		                x.code[0] ? ": " : "", x.message);
+		rc = -1;
+	}
+	chored_http_response_free(&resp);
+	free(b.s);
+	return rc;
+}
+
+static int s3_put(struct chored_store *st, const char *key, chored_store_read_fn read, void *data,
+                  struct chored_store_put_info *info)
+{
+	struct src s = {.read = read, .data = data};
+	struct mpu m = {.key = key};
+	unsigned char *buf = malloc(st->part_size);
+	int rc = -1;
+	if (!buf) {
+		store_set_error(st, "out of memory (part buffer of %llu bytes)",
+		                (unsigned long long)st->part_size);
+		return -1;
+	}
+	size_t n = fill(st, &s, buf, st->part_size);
+	if (s.failed) {
+		rc = src_failed(st, &s, key);
+		goto out;
+	}
+	if (s.eof && n <= st->threshold) {
+		rc = put_single(st, key, buf, n, info);
+		goto out;
+	}
+	if (mpu_create(st, &m))
+		goto out;
+	for (;;) {
+		if (m.parts == STORE_MAX_PARTS) {
+			store_set_error(st,
+			                "PUT s3://%s/%s: more than %d parts of %llu bytes; raise "
+			                "part_size",
+			                st->bucket, key, STORE_MAX_PARTS,
+			                (unsigned long long)st->part_size);
+			goto abort;
+		}
+		if (mpu_part(st, &m, buf, n))
+			goto abort;
+		info->size += n;
+		char part[16];
+		snprintf(part, sizeof part, "%u", m.parts);
+		chored_log_kv(st->job, CHORED_LOG_DEBUG, "store: part uploaded", "key", key, "part",
+		              part, NULL);
+		if (s.eof)
+			break;
+		n = fill(st, &s, buf, st->part_size);
+		if (s.failed) {
+			src_failed(st, &s, key);
+			goto abort;
+		}
+		if (n == 0) /* the stream ended on a part boundary */
+			break;
+	}
+	if (chored_job_cancelled(st->job)) {
+		src_failed(st, &s, key);
+		goto abort;
+	}
+	if (mpu_complete(st, &m, info))
+		goto abort;
+	info->parts = m.parts;
+	rc = 0;
+	goto out;
+abort:
+	mpu_abort(st, &m);
+out:
+	for (unsigned i = 0; i < m.parts; i++)
+		free(m.etags[i]);
+	free(m.etags);
+	free(m.upload_id);
+	free(buf);
+	return rc;
+}
+
+/* ---- get, list, delete ---- */
+
+static int s3_get(struct chored_store *st, const char *key, chored_store_write_fn write, void *data,
+                  uint64_t *size)
+{
+	struct chored_http_response resp;
+	struct s3_req r = {
+	    .method = "GET", .key = key, .write = write, .write_data = data, .written = size};
+	int rc = s3_do(st, &r, &resp);
+	if (rc) {
+		s3_fail(st, "GET", key, &resp);
+		if (resp.status == 404 && strstr(st->err, "NoSuchKey"))
+			rc = CHORED_STORE_NOT_FOUND;
+	}
+	chored_http_response_free(&resp);
+	return rc;
+}
+
+static int s3_list(struct chored_store *st, const char *prefix, size_t strip,
+                   int (*each)(const struct chored_store_object *obj, void *data), void *data)
+{
+	char *token = NULL;
+	int rc = 0;
+	do {
+		struct chored_http_response resp;
+		struct store_list_page page;
+		const char *q[] = {"list-type",
+		                   "2",
+		                   "max-keys",
+		                   LIST_PAGE,
+		                   "prefix",
+		                   prefix,
+		                   token ? "continuation-token" : NULL,
+		                   token,
+		                   NULL};
+		struct s3_req r = {.method = "GET", .query = q};
+		rc = s3_do(st, &r, &resp);
+		if (rc) {
+			s3_fail(st, "ListObjectsV2", prefix, &resp);
+		} else if (store_xml_list(resp.body, resp.body_len, &page) != 0) {
+			store_set_error(st, "ListObjectsV2 s3://%s/%s: malformed answer",
+			                st->bucket, prefix);
+			rc = -1;
+		}
+		chored_http_response_free(&resp);
+		free(token);
+		token = NULL;
+		if (rc)
+			break;
+		for (size_t i = 0; i < page.count && rc == 0; i++) {
+			const struct store_list_item *it = &page.items[i];
+			if (strlen(it->key) < strip ||
+			    strncmp(it->key, prefix, strlen(prefix)) != 0)
+				continue; /* not ours: a server ignoring the prefix */
+			struct chored_store_object o = {it->key + strip, it->size, it->mtime,
+			                                it->etag};
+			rc = each(&o, data);
+		}
+		if (rc == 0 && page.truncated) {
+			token = page.next_token;
+			page.next_token = NULL;
+		}
+		store_list_page_free(&page);
+	} while (rc == 0 && token);
+	free(token);
+	return rc;
+}
+
+static int s3_del(struct chored_store *st, const char *key)
+{
+	struct chored_http_response resp;
+	struct s3_req r = {.method = "DELETE", .key = key};
+	int rc = s3_do(st, &r, &resp);
+	if (rc)
+		s3_fail(st, "DELETE", key, &resp);
+	chored_http_response_free(&resp);
+	return rc;
+}
+
+struct del_ctx {
+	void (*failed)(const char *key, const char *code, const char *message, void *data);
+	void *data;
+	size_t strip;
+};
+
+static void del_failed(const char *key, const char *code, const char *message, void *data)
+{
+	struct del_ctx *c = data;
+	if (c->failed)
+		c->failed(strlen(key) >= c->strip ? key + c->strip : key, code, message, c->data);
+}
+
+static int del_batch(struct chored_store *st, const char *const *keys, size_t n,
+                     struct del_ctx *ctx)
+{
+	struct store_buf b = {0};
+	struct chored_http_response resp;
+	char md5[25];
+	const char *q[] = {"delete", "", NULL};
+	int rc = store_buf_addf(&b, "<Delete xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+	                            "<Quiet>true</Quiet>");
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		rc |= store_buf_addf(&b, "<Object><Key>");
+		rc |= store_buf_add_xml(&b, keys[i]);
+		rc |= store_buf_addf(&b, "</Key></Object>");
+	}
+	rc |= store_buf_addf(&b, "</Delete>");
+	if (rc) {
+		free(b.s);
+		store_set_error(st, "out of memory");
+		return -1;
+	}
+	store_md5_base64(b.s, b.len, md5);
+	struct s3_req r = {.method = "POST",
+	                   .query = q,
+	                   .body = b.s,
+	                   .body_len = b.len,
+	                   .content_type = "application/xml",
+	                   .content_md5 = md5};
+	rc = s3_do(st, &r, &resp);
+	if (rc) {
+		s3_fail(st, "DeleteObjects", "", &resp);
+	} else if ((rc = store_xml_delete_result(resp.body, resp.body_len, del_failed, ctx)) < 0) {
+		store_set_error(st, "DeleteObjects s3://%s: malformed answer", st->bucket);
+	}
+	chored_http_response_free(&resp);
+	free(b.s);
+	return rc;
+}
+
+static int s3_del_many(struct chored_store *st, const char *const *keys, size_t n, size_t strip,
+                       void (*failed)(const char *key, const char *code, const char *message,
+                                      void *data),
+                       void *data)
+{
+	struct del_ctx ctx = {failed, data, strip};
+	int errors = 0;
+	for (size_t i = 0; i < n; i += DELETE_BATCH) {
+		int rc = del_batch(st, keys + i, n - i < DELETE_BATCH ? n - i : DELETE_BATCH, &ctx);
+		if (rc < 0)
+			return -1;
+		errors += rc;
+	}
+	if (errors)
+		store_set_error(st, "DeleteObjects s3://%s: %d of %zu keys could not be deleted",
+		                st->bucket, errors, n);
+	return errors;
+}
+
+static const struct store_ops s3_ops = {
+    .put = s3_put,
+    .get = s3_get,
+    .list = s3_list,
+    .del = s3_del,
+    .del_many = s3_del_many,
+};
+
+/* ---- open ---- */
+
+static bool bucket_ok(const char *b, size_t n)
+{
+	if (n < 3 || n > 63)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = b[i];
+		bool alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+		if (!alnum && ((c != '-' && c != '.') || i == 0 || i == n - 1))
+			return false;
+	}
+	return true;
+}
+
+static bool region_ok(const char *r)
+{
+	for (; *r; r++)
+		if (!((*r >= 'a' && *r <= 'z') || (*r >= '0' && *r <= '9') || *r == '-'))
+			return false;
+	return true;
+}
+
+/* endpoint must be http(s)://HOST[:PORT][/]: returns a malloc'd copy without the '/'. */
+static char *endpoint_parse(const char *v, char *err, size_t errlen)
+{
+	const char *host = strncmp(v, "https://", 8) == 0  ? v + 8
+	                   : strncmp(v, "http://", 7) == 0 ? v + 7
+	                                                   : NULL;
+	size_t n = host ? strcspn(host, "/?#") : 0;
+	if (!host || n == 0 || (host[n] && strcmp(host + n, "/") != 0) || strchr(host, '@')) {
+		snprintf(err, errlen,
+		         "s3 store endpoint \"%s\" must be https://HOST[:PORT] with no path, "
+		         "e.g. https://ACCOUNT_ID.r2.cloudflarestorage.com",
+		         v);
+		return NULL;
+	}
+	return strndup(v, (size_t)(host - v) + n);
+}
+
+int store_s3_open(struct chored_store *st, const char *rest, const struct chored_store_config *cfg,
+                  char *err, size_t errlen)
+{
+	const char *q = strchr(rest, '?');
+	size_t blen = strcspn(rest, "/?");
+	char *region = NULL, *prefix = NULL, *qs = NULL;
+	int rc = -1;
+
+	if (!bucket_ok(rest, blen)) {
+		snprintf(
+		    err, errlen,
+		    "s3 store URL: bucket \"%.*s\" is not a valid bucket name (3-63 of a-z 0-9 "
+		    ". -)",
+		    (int)blen, rest);
+		return -1;
+	}
+	st->bucket = strndup(rest, blen);
+	const char *p = rest + blen;
+	size_t plen = q ? (size_t)(q - p) : strlen(p);
+	char *raw = strndup(p + (plen && *p == '/'), plen - (plen && *p == '/'));
+	prefix = raw ? store_uri_decode(raw) : NULL;
+	free(raw);
+	if (!prefix) {
+		snprintf(err, errlen, "s3 store URL: bad %%-escape in the prefix");
+		goto out;
+	}
+	if (*prefix) {
+		size_t n = strlen(prefix);
+		char *t = strdup(prefix);
+		if (t && n && t[n - 1] == '/')
+			t[n - 1] = '\0';
+		const char *why = t ? store_key_problem(t) : "out of memory";
+		free(t);
+		if (why) {
+			snprintf(err, errlen, "s3 store URL: prefix \"%s\" %s", prefix, why);
+			goto out;
+		}
+	}
+	st->base = malloc(strlen(prefix) + 2);
+	if (!st->base)
+		goto oom;
+	sprintf(st->base, "%s%s", prefix, *prefix && prefix[strlen(prefix) - 1] != '/' ? "/" : "");
+
+	qs = strdup(q ? q + 1 : "");
+	if (!qs)
+		goto oom;
+	for (char *save = NULL, *kv = strtok_r(qs, "&", &save); kv;
+	     kv = strtok_r(NULL, "&", &save)) {
+		char *eq = strchr(kv, '=');
+		if (eq)
+			*eq = '\0';
+		char *val = store_uri_decode(eq ? eq + 1 : "");
+		if (!val) {
+			snprintf(err, errlen, "s3 store URL: bad %%-escape in parameter %s", kv);
+			goto out;
+		}
+		if (strcmp(kv, "endpoint") == 0 && !st->endpoint) {
+			st->endpoint = endpoint_parse(val, err, errlen);
+			free(val);
+			if (!st->endpoint)
+				goto out;
+		} else if (strcmp(kv, "region") == 0 && !region) {
+			region = val;
+		} else {
+			snprintf(err, errlen,
+			         "s3 store URL: unknown or repeated parameter \"%s\" (expected "
+			         "endpoint, "
+			         "region)",
+			         kv);
+			free(val);
+			goto out;
+		}
+	}
+	if (!st->endpoint) {
+		snprintf(err, errlen,
+		         "s3 store URL needs endpoint=https://HOST, e.g. s3://%s?endpoint=https://"
+		         "ACCOUNT_ID.r2.cloudflarestorage.com",
+		         st->bucket);
+		goto out;
+	}
+	if (region && !region_ok(region)) {
+		snprintf(err, errlen,
+		         "s3 store URL: region \"%s\" is not a region name (a-z 0-9 -)", region);
+		goto out;
+	}
+	/* R2 takes "auto" (and aliases "" and us-east-1 to it); AWS wants its real region. */
+	const char *reg = region && *region ? region : "auto";
+	if (!cfg->access_key_id || !*cfg->access_key_id || !cfg->secret_access_key ||
+	    !*cfg->secret_access_key) {
+		snprintf(err, errlen,
+		         "s3 store %s: the access key id and secret access key are "
+		         "required",
+		         st->bucket);
+		goto out;
+	}
+	if (strchr(cfg->access_key_id, ':')) {
+		snprintf(err, errlen, "s3 store %s: the access key id must not contain ':'",
+		         st->bucket);
+		goto out;
+	}
+	st->sigv4 = malloc(strlen(reg) + 16);
+	st->credentials = malloc(strlen(cfg->access_key_id) + strlen(cfg->secret_access_key) + 2);
+	st->describe =
+	    malloc(strlen(st->bucket) + strlen(st->base) + strlen(st->endpoint) + strlen(reg) + 32);
+	if (!st->sigv4 || !st->credentials || !st->describe)
+		goto oom;
+	sprintf(st->sigv4, "aws:amz:%s:s3", reg);
+	sprintf(st->credentials, "%s:%s", cfg->access_key_id, cfg->secret_access_key);
+	sprintf(st->describe, "s3://%s/%s at %s (region %s)", st->bucket, st->base, st->endpoint,
+	        reg);
+	st->ops = &s3_ops;
+	rc = 0;
+	goto out;
+oom:
+	snprintf(err, errlen, "out of memory");
+out:
+	free(region);
+	free(prefix);
+	free(qs);
+	return rc;
+}
