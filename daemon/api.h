@@ -13,6 +13,10 @@
  *                                    → 202 {"run_id":N}; 404 unknown job; 409 job
  *                                    disabled/not runnable; 400 bad body
  *   GET  /v1/runs/ID                 ops->run (with "log")             404 unknown run
+ *   POST /v1/runs/ID/cancel          ends a live run as cancelled (SIGTERM to its process
+ *                                    group, SIGKILL after the grace period)
+ *                                    → 202 {"run_id":N,"status":"cancelling"}; 404 unknown
+ *                                    run; 409 already finished; 501 without ops->cancel_run
  *   GET  /v1/runs/ID/events?after=SEQ&wait=S
  *                                    long poll for `chorectl run --wait`: answers at once
  *                                    when the run has events with seq > SEQ or is over,
@@ -44,7 +48,7 @@ struct api_ops {
 	struct json_object *(*job)(void *data, const char *name); /* NULL = unknown */
 	/* NULL = unknown job; else an array, newest first. */
 	struct json_object *(*job_runs)(void *data, const char *name, unsigned limit,
-					int64_t before_id);
+	                                int64_t before_id);
 	struct json_object *(*run)(void *data, int64_t id); /* NULL = unknown; includes "log" */
 	/* Events of a run after `after_seq` as {"events":[{"seq":N,"t":"log"|"out"|"progress"
 	 * |…,…}], "last_seq":N, "status":"…"}; *over = run finished. NULL = unknown run. */
@@ -52,18 +56,22 @@ struct api_ops {
 	/* Starts a manual run. Returns 0 with *run_id, 404 (unknown job), 409 (cannot run now:
 	 * message in err), or 500. */
 	int (*run_job)(void *data, const char *name, bool dry_run, bool has_at, int64_t at,
-		       int64_t *run_id, char *err, size_t errlen);
+	               int64_t *run_id, char *err, size_t errlen);
 	/* Starts (or joins: coalesced) a reload; calls api_reload_done(req, …) when it is over,
 	 * possibly before returning. */
 	void (*reload)(void *data, struct api_req *req);
 	struct json_object *(*plugins)(void *data);                  /* array */
 	struct json_object *(*plugin)(void *data, const char *name); /* NULL = unknown */
+	/* Asks live run `id` to stop. Returns 202 (asked; it ends as cancelled unless its
+	 * result arrives first), 404 (unknown run) or 409 (not running: message in err).
+	 * Optional (NULL → 501): added after the first version of this table. */
+	int (*cancel_run)(void *data, int64_t id, char *err, size_t errlen);
 };
 
 /* Serves on a unix socket at `path` (replacing a stale socket file; mode 0660). Returns a
  * new server or NULL with the reason in err. */
 struct api *api_listen_unix(struct event_base *base, const char *path, const struct api_ops *ops,
-			    void *data, char *err, size_t errlen);
+                            void *data, char *err, size_t errlen);
 /* Stops serving, answers held requests with 503, removes the socket file. */
 void api_free(struct api *api);
 
@@ -71,7 +79,6 @@ void api_free(struct api *api);
 void api_run_changed(struct api *api, int64_t id);
 /* Answers a deferred reload request: ok, the new generation, or the error lines. `errors`
  * is borrowed (array of strings, may be NULL). */
-void api_reload_done(struct api_req *req, bool ok, unsigned generation,
-		     struct json_object *errors);
+void api_reload_done(struct api_req *req, bool ok, unsigned generation, struct json_object *errors);
 
 #endif

@@ -30,6 +30,7 @@ enum route {
 	R_JOB_RUN,
 	R_RUN,
 	R_RUN_EVENTS,
+	R_RUN_CANCEL,
 	R_RELOAD,
 	R_PLUGINS,
 	R_PLUGIN,
@@ -87,6 +88,10 @@ static int match(const struct ctx *c, enum evhttp_cmd_type *method)
 		}
 		if (seg_is(c, 1, "runs") && seg_is(c, 3, "events"))
 			return R_RUN_EVENTS;
+		if (seg_is(c, 1, "runs") && seg_is(c, 3, "cancel")) {
+			*method = EVHTTP_REQ_POST;
+			return R_RUN_CANCEL;
+		}
 		return -1;
 	default:
 		return -1;
@@ -309,6 +314,48 @@ static void job_run(struct ctx *c)
 	}
 }
 
+static void run_cancel(struct ctx *c)
+{
+	int64_t id;
+	struct json_object *body;
+	if (!path_id(c, "run", &id) || !parse_body(c, &body))
+		return;
+	if (body && json_object_object_length(body) > 0) {
+		json_object_object_foreach(body, key, val)
+		{
+			(void)val;
+			api_send_error(c->req, 400, "bad_request",
+			               "unknown key \"%s\" (none expected)", key);
+			break;
+		}
+		json_object_put(body);
+		return;
+	}
+	json_object_put(body);
+	const struct api_ops *ops = c->api->ops;
+	if (!ops->cancel_run) {
+		api_send_error(c->req, 501, "not_implemented", "cancelling runs is not supported");
+		return;
+	}
+	char err[256] = "";
+	int rc = ops->cancel_run(c->api->data, id, err, sizeof err);
+	if (rc == 202) {
+		struct json_object *ans = json_object_new_object();
+		json_object_object_add(ans, "run_id", json_object_new_int64(id));
+		json_object_object_add(ans, "status", json_object_new_string("cancelling"));
+		api_send_json(c->req, 202, ans);
+		json_object_put(ans);
+	} else if (rc == 404) {
+		api_send_error(c->req, 404, "not_found", "no run %" PRId64, id);
+	} else if (rc == 409) {
+		api_send_error(c->req, 409, "conflict", "%s",
+		               err[0] ? err : "the run is not running");
+	} else {
+		api_send_error(c->req, 500, "internal", "%s",
+		               err[0] ? err : "cannot cancel the run");
+	}
+}
+
 static void run_events(struct ctx *c)
 {
 	static const char *const keys[] = {"after", "wait", NULL};
@@ -387,6 +434,9 @@ static void dispatch(struct ctx *c, enum route route)
 		break;
 	case R_RUN_EVENTS:
 		run_events(c);
+		break;
+	case R_RUN_CANCEL:
+		run_cancel(c);
 		break;
 	case R_RELOAD:
 		reload(c);

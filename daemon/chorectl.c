@@ -10,65 +10,60 @@
 #include "sysexits_compat.h"
 
 static const char usage_text[] =
-	"Usage: chorectl [-c FILE] [--json] VERB [ARGS…]\n"
-	"\n"
-	"Verbs that need no daemon:\n"
-	"  next EXPR|JOB [--tz ZONE] [--from TIME] [--count N] [--json]\n"
-	"                      print the next fire times of a schedule or a configured job\n"
-	"  next                print the next fire time of every enabled job in the config\n"
-	"  explain EXPR [--tz ZONE]\n"
-	"                      describe a schedule in words and warn about pitfalls\n"
-	"  check               read the configuration, list the files read, then 'ok' or errors\n"
-	"  plugins             list the plugins of the plugin directory (loaded and refused)\n"
-	"  plugin info NAME    a plugin's options and subcommands\n"
-	"  PLUGIN SUBCOMMAND … a plugin's own subcommand (chorectl PLUGIN --help lists them)\n"
-	"\n"
-	"Verbs that talk to the daemon (control socket):\n"
-	"  status              daemon version, uptime, generation, jobs and runs in flight\n"
-	"  list                every job with its next and last run\n"
-	"  run JOB [--dry-run] [--at TIME] [--wait]\n"
-	"                      start a run now; --wait streams its log and exits with its status\n"
-	"  history JOB [--limit N]\n"
-	"                      the job's recent runs\n"
-	"  logs RUN            one run's record and log\n"
-	"  reload [--wait]     reload the configuration; --wait prints the errors of a rejected one\n"
-	"\n"
-	"Options:\n"
-	"  -c, --config FILE   main configuration file (default " SYSCONFDIR "/chored/chored.conf);\n"
-	"                      its conf.d/ directory is read too\n"
-	"      --json          machine-readable output\n"
-	"  -h, --help          show this help (also: chorectl VERB --help)\n"
-	"  -V, --version       show the version\n"
-	"\n"
-	"Exit status: 0 success, 64 usage error, 65 bad schedule or time, 69 daemon unreachable,\n"
-	"75 run ended partial, 70 run failed, 78 configuration error.\n"
-	"See chorectl(1).\n";
+    "Usage: chorectl [-c FILE] [--json] VERB [ARGS…]\n"
+    "\n"
+    "Verbs that need no daemon:\n"
+    "  next EXPR|JOB [--tz ZONE] [--from TIME] [--count N] [--json]\n"
+    "                      print the next fire times of a schedule or a configured job\n"
+    "  next                print the next fire time of every enabled job in the config\n"
+    "  explain EXPR [--tz ZONE]\n"
+    "                      describe a schedule in words and warn about pitfalls\n"
+    "  check               read the configuration, list the files read, then 'ok' or errors\n"
+    "  plugins             list the plugins of the plugin directory (loaded and refused)\n"
+    "  plugin info NAME    a plugin's options and subcommands\n"
+    "  PLUGIN SUBCOMMAND … a plugin's own subcommand (chorectl PLUGIN --help lists them)\n"
+    "\n"
+    "Verbs that talk to the daemon (control socket):\n"
+    "  status              daemon version, uptime, generation, jobs and runs in flight\n"
+    "  list                every job with its next and last run\n"
+    "  run JOB [--dry-run] [--at TIME] [--wait]\n"
+    "                      start a run now; --wait streams its log and exits with its status\n"
+    "  history JOB [--limit N]\n"
+    "                      the job's recent runs\n"
+    "  logs RUN            one run's record and log\n"
+    "  cancel RUN          end a run in flight (recorded as cancelled)\n"
+    "  reload [--wait]     reload the configuration; --wait prints the errors of a rejected one\n"
+    "\n"
+    "Options:\n"
+    "  -c, --config FILE   main configuration file (default " SYSCONFDIR "/chored/chored.conf);\n"
+    "                      its conf.d/ directory is read too\n"
+    "      --json          machine-readable output\n"
+    "  -h, --help          show this help (also: chorectl VERB --help)\n"
+    "  -V, --version       show the version\n"
+    "\n"
+    "Exit status: 0 success, 64 usage error, 65 bad schedule or time, unknown job or run,\n"
+    "69 daemon unreachable, 75 run ended partial, 70 run failed, 78 configuration error,\n"
+    "130 interrupted (run --wait: the run goes on in the daemon).\n"
+    "See chorectl(1).\n";
 
 static const struct {
 	const char *name;
 	int (*fn)(const struct chorectl_opts *, int, char **);
 } verbs[] = {
-	{"next", chorectl_next},
-	{"explain", chorectl_explain},
-	{"check", chorectl_check},
-	{"plugins", chorectl_plugins},
-	{"plugin", chorectl_plugin},
-	{"status", chorectl_status},
-	{"list", chorectl_list},
-	{"run", chorectl_run},
-	{"history", chorectl_history},
-	{"logs", chorectl_logs},
-	{"reload", chorectl_reload},
+    {"next", chorectl_next},       {"explain", chorectl_explain}, {"check", chorectl_check},
+    {"plugins", chorectl_plugins}, {"plugin", chorectl_plugin},   {"status", chorectl_status},
+    {"list", chorectl_list},       {"run", chorectl_run},         {"history", chorectl_history},
+    {"logs", chorectl_logs},       {"reload", chorectl_reload},   {"cancel", chorectl_cancel},
 };
 
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"config", required_argument, NULL, 'c'},
-		{"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},
-		{NULL, 0, NULL, 0},
+	    {"config", required_argument, NULL, 'c'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct chorectl_opts o = {0};
 	int ch;

@@ -22,6 +22,7 @@ int chorectl_run(const struct chorectl_opts *o, int argc, char **argv);
 int chorectl_history(const struct chorectl_opts *o, int argc, char **argv);
 int chorectl_logs(const struct chorectl_opts *o, int argc, char **argv);
 int chorectl_reload(const struct chorectl_opts *o, int argc, char **argv);
+int chorectl_cancel(const struct chorectl_opts *o, int argc, char **argv);
 
 /* Plugin verbs (chorectl_plugins.c): read the plugin directory of the configuration. */
 int chorectl_plugins(const struct chorectl_opts *o, int argc, char **argv);

@@ -16,6 +16,7 @@
 
 #include <getopt.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <json-c/json.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -356,10 +357,39 @@ static void print_run_end(struct json_object *run, int64_t id)
 	       summary && *summary ? summary : "");
 }
 
+/* Ctrl-C during --wait ends chorectl, not the run: the handler wipes the progress bar's line
+ * (when stdout is a terminal), says where the run is on stderr and exits 128 + SIGINT. Only
+ * async-signal-safe calls; the message is made before the handler is installed. */
+static volatile sig_atomic_t interrupt_tty;
+static char interrupt_msg[192];
+static size_t interrupt_len;
+
+static void on_interrupt(int sig)
+{
+	if (interrupt_tty)
+		(void)!write(STDOUT_FILENO, "\r\033[K", 4);
+	(void)!write(STDERR_FILENO, interrupt_msg, interrupt_len);
+	_exit(128 + sig);
+}
+
+static void catch_interrupt(int64_t id, bool tty)
+{
+	int n = snprintf(interrupt_msg, sizeof interrupt_msg,
+	                 "chorectl: interrupted; run %" PRId64 " goes on in the daemon "
+	                 "(chorectl logs %" PRId64 ", chorectl cancel %" PRId64 ")\n",
+	                 id, id, id);
+	interrupt_len = n > 0 && (size_t)n < sizeof interrupt_msg ? (size_t)n : 0;
+	interrupt_tty = tty;
+	struct sigaction sa = {.sa_handler = on_interrupt};
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+}
+
 /* Long-polls the run's events until it is over; returns the exit status. */
 static int wait_run(struct session *s, int64_t id)
 {
 	struct progress p = {.tty = !s->json && isatty(STDOUT_FILENO)};
+	catch_interrupt(id, p.tty);
 	int64_t after = 0;
 	for (;;) {
 		char path[128];
@@ -462,6 +492,46 @@ int chorectl_run(const struct chorectl_opts *o, int argc, char **argv)
 			printf("%" PRId64 "\n", id);
 		}
 	}
+	json_object_put(body);
+	ctl_free(s.ctl);
+	return rc;
+}
+
+/* ---- cancel ---- */
+
+static const char cancel_usage[] =
+    "Usage: chorectl cancel RUN [--json]\n"
+    "\n"
+    "Asks the daemon to end run RUN: SIGTERM to the run's process group, SIGKILL after\n"
+    "the grace period; the run is recorded as cancelled (unless it ends first).\n"
+    "Exit status: 0 asked, 65 no such run or the run already finished, 69 daemon\n"
+    "unreachable.\n"
+    "  --json      print the daemon's JSON answer\n";
+
+int chorectl_cancel(const struct chorectl_opts *o, int argc, char **argv)
+{
+	struct session s = {0};
+	const struct optspec spec = {.usage = cancel_usage, .min_args = 1, .max_args = 1};
+	int rc = parse_opts(&s, argc, argv, &spec);
+	if (rc >= 0)
+		return rc;
+	const char *arg = argv[optind];
+	char *end;
+	long long id = strtoll(arg, &end, 10);
+	if (end == arg || *end || id < 1 || arg[0] == '+') {
+		fprintf(stderr, "chorectl cancel: run id '%s' is not a positive integer\n", arg);
+		return EX_USAGE;
+	}
+	if ((rc = open_session(&s, o, "cancel")))
+		return rc;
+	char path[64];
+	snprintf(path, sizeof path, "/v1/runs/%lld/cancel", id);
+	struct json_object *body = NULL;
+	rc = call(&s, "POST", path, NULL, CALL_TIMEOUT_S, NULL, &body, false);
+	if (rc == 0 && s.json)
+		print_raw(&s);
+	else if (rc == 0)
+		printf("run %lld: cancelling\n", id);
 	json_object_put(body);
 	ctl_free(s.ctl);
 	return rc;

@@ -38,6 +38,9 @@
  * is released at the instant (runner_release), so that neither the process start nor the
  * dynamic loading (~5-90 ms, libcurl-linked plugins the most) delays the run. */
 #define LEAD_NS INT64_C(100000000)
+/* After a clock step or a resume, a slot whose instant is further behind than this was
+ * jumped or slept over, not merely reached late. */
+#define MISSED_NS NS
 
 struct retry {
 	struct retry *next;
@@ -233,17 +236,73 @@ static struct jstate *heap_pop(struct daemon *d)
 	return top;
 }
 
-/* Arms the one timer for the earliest due slot; disarms it when nothing is due. */
-static void arm_timer(struct daemon *d)
+/* The instant the timer must wake at (CLOCK_REALTIME ns), 0 = never: the earliest of a held
+ * run's release and the lead before the earliest due slot. */
+static int64_t timer_target(const struct daemon *d)
 {
+	int64_t t = 0;
+	if (d->heap_n && !d->stopping) /* stopping: no new slot, but held runs still go */
+		t = d->heap[0]->fire_ns - LEAD_NS > 0 ? d->heap[0]->fire_ns - LEAD_NS : 1;
+	for (size_t i = 0; i < d->n_held; i++)
+		if (!t || d->held[i]->due_ns < t)
+			t = d->held[i]->due_ns > 0 ? d->held[i]->due_ns : 1;
+	return t;
+}
+
+/* Arms the one timer for the earliest thing due; disarms it when nothing is. A call that
+ * would not change it makes no system call, unless `force` (the timer just expired). */
+static void arm_timer(struct daemon *d, bool force)
+{
+	if (!force && d->in_timer)
+		return; /* on_timer arms it once on its way out */
+	int64_t t = timer_target(d);
+	if (!force && t == d->armed_ns)
+		return;
 	struct itimerspec its = {0};
-	if (d->heap_n && !d->stopping) {
-		int64_t t = d->heap[0]->fire_ns - LEAD_NS > 0 ? d->heap[0]->fire_ns - LEAD_NS : 1;
-		its.it_value.tv_sec = t / NS;
-		its.it_value.tv_nsec = t % NS;
-	}
-	if (timerfd_settime(d->tfd, TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET, &its, NULL) < 0)
+	its.it_value.tv_sec = t / NS;
+	its.it_value.tv_nsec = t % NS;
+	if (timerfd_settime(d->tfd, TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET, &its, NULL) < 0) {
 		log_msg(LOG_L_ERR, "timerfd_settime: %s", strerror(errno));
+		d->armed_ns = -1;
+		return;
+	}
+	d->armed_ns = t;
+}
+
+void daemon_hold_run(struct daemon *d, struct run *r)
+{
+	if (d->n_held == d->cap_held) {
+		d->cap_held = d->cap_held ? d->cap_held * 2 : 8;
+		d->held = xrealloc(d->held, d->cap_held * sizeof *d->held);
+	}
+	d->held[d->n_held++] = r;
+	if (d->tfd >= 0)
+		arm_timer(d, false);
+}
+
+void daemon_unhold_run(struct daemon *d, struct run *r)
+{
+	for (size_t i = 0; i < d->n_held; i++)
+		if (d->held[i] == r) {
+			d->held[i] = d->held[--d->n_held];
+			break;
+		}
+	if (d->tfd >= 0)
+		arm_timer(d, false);
+}
+
+/* Lets every held run whose instant has come call its plugin. */
+static void release_due(struct daemon *d, int64_t real)
+{
+	for (size_t i = 0; i < d->n_held;) {
+		struct run *r = d->held[i];
+		if (r->due_ns > real) {
+			i++;
+			continue;
+		}
+		d->held[i] = d->held[--d->n_held];
+		run_release(r);
+	}
 }
 
 /* Sets the job's next slot strictly after `after` (keeping its place in the heap). */
@@ -346,12 +405,17 @@ static void offer_slot(struct daemon *d, struct jstate *js, int64_t nominal, enu
 	}
 }
 
-/* The job's timer expired: fire its slot, or catch up when the loop woke more than one
- * slot late (suspend, wall clock stepped forward). */
-static void fire_due(struct daemon *d, struct jstate *js)
+/* The job's timer expired: fire its slot, or catch up on the missed ones when the loop woke
+ * more than one slot late (suspend, wall clock stepped forward, daemon stopped by a
+ * debugger), or when a clock step or resume was seen and this slot's instant is more than
+ * MISSED_NS behind: a slot the machine slept or jumped over is missed, and the job's catchup
+ * policy decides (latest: run it once, none: not at all), as after downtime. */
+static void fire_due(struct daemon *d, struct jstate *js, bool clock_moved)
 {
-	int64_t nominal = js->next, due_ns = js->fire_ns, now = now_s(), n2, base = nominal;
-	if (sched_next(js->job, nominal, &n2) && n2 <= now) {
+	int64_t nominal = js->next, due_ns = js->fire_ns, real = daemon_real_ns(), now = real / NS;
+	int64_t n2, base = nominal;
+	bool late_slot = sched_next(js->job, nominal, &n2) && n2 <= now;
+	if (late_slot || (clock_moved && real - due_ns > MISSED_NS)) {
 		int64_t slots[64];
 		size_t missed;
 		size_t n = sched_catchup(js->job, nominal - 1, now, slots, 64, &missed);
@@ -526,7 +590,7 @@ static void gen_install(struct daemon *d, struct gen *g, bool startup)
 		d->retired[d->n_retired++] = old;
 		event_active(d->retire_ev, EV_TIMEOUT, 0);
 	}
-	arm_timer(d);
+	arm_timer(d, false);
 }
 
 static void release_retired(struct daemon *d)
@@ -604,25 +668,41 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	struct daemon *d = arg;
 	uint64_t ticks;
-	if (read(fd, &ticks, sizeof ticks) < 0 && errno == ECANCELED)
+	/* TFD_TIMER_CANCEL_ON_SET: the wall clock was set (a step either way, or the resume
+	 * from a suspend): the timer is cancelled and the read says so. */
+	bool clock_moved = read(fd, &ticks, sizeof ticks) < 0 && errno == ECANCELED;
+	if (clock_moved)
 		log_msg(LOG_L_NOTICE, "the wall clock was set; re-arming the schedule");
 	int64_t real = daemon_real_ns(), mono = daemon_mono_ns();
 	if (d->last_real_ns) {
 		int64_t drift = (real - d->last_real_ns) - (mono - d->last_mono_ns);
-		if (drift > NS || drift < -NS)
+		if (drift > NS || drift < -NS) {
+			clock_moved = true;
 			log_msg(
 			    LOG_L_NOTICE,
 			    "wall clock moved %+.3f s against the monotonic clock (clock step or "
 			    "resume from suspend)",
 			    (double)drift / 1e9);
+		}
 	}
 	d->last_real_ns = real;
 	d->last_mono_ns = mono;
-	while (d->heap_n && d->heap[0]->fire_ns - LEAD_NS <= real && !d->stopping) {
-		fire_due(d, heap_pop(d));
-		real = daemon_real_ns();
+	if (clock_moved) {
+		/* A run spawned ahead waits for an instant that a backward step has pushed
+		 * away: it was due within LEAD_NS of elapsed time, so it goes now. */
+		for (size_t i = 0; i < d->n_held; i++)
+			if (d->held[i]->due_ns > real + LEAD_NS)
+				d->held[i]->due_ns = real;
 	}
-	arm_timer(d);
+	d->in_timer = true;
+	release_due(d, real);
+	while (d->heap_n && d->heap[0]->fire_ns - LEAD_NS <= real && !d->stopping) {
+		fire_due(d, heap_pop(d), clock_moved);
+		real = daemon_real_ns();
+		release_due(d, real); /* a slot claimed late is released at once */
+	}
+	d->in_timer = false;
+	arm_timer(d, true);
 }
 
 static void answer_reload_waiters(struct daemon *d, bool ok, struct json_object *errors)
@@ -746,7 +826,7 @@ static void on_sigterm(evutil_socket_t sig, short what, void *arg)
 	}
 	d->stopping = true;
 	sdnotify("STOPPING=1");
-	arm_timer(d);
+	arm_timer(d, false);
 	while (d->retries)
 		retry_free(d, d->retries);
 	for (size_t i = 0; i < d->gen->cfg->n_jobs; i++)
@@ -809,6 +889,7 @@ static void daemon_free(struct daemon *d)
 		gen_unref(d->gen);
 	}
 	free(d->heap);
+	free(d->held);
 	struct event *evs[] = {d->retire_ev,    d->tfd_ev,       d->sig_hup,     d->sig_term,
 	                       d->sig_int,      d->reload_ev,    d->watchdog_ev, d->stop_cancel_ev,
 	                       d->stop_kill_ev, d->stop_final_ev};
@@ -832,6 +913,7 @@ int daemon_main(const struct daemon_opts *opts)
 	int rc = 0;
 	d->opts = *opts;
 	d->tfd = -1;
+	d->armed_ns = -1;
 	d->started_ms = daemon_now_ms();
 	sdnotify_init();
 	signal(SIGPIPE, SIG_IGN);
@@ -840,13 +922,11 @@ int daemon_main(const struct daemon_opts *opts)
 	d->runner_path = getenv("CHORED_RUNNER");
 	if (!d->runner_path || !*d->runner_path)
 		d->runner_path = PKGLIBEXECDIR "/chored-run";
-	/* Precise timers (timerfd under epoll): a run claimed ahead is spawned to the µs. */
-	struct event_config *ec = event_config_new();
-	if (ec) {
-		event_config_set_flag(ec, EVENT_BASE_FLAG_PRECISE_TIMER);
-		d->base = event_base_new_with_config(ec);
-		event_config_free(ec);
-	}
+	/* libevent's own timers (timeouts, grace periods, retries) need no more than ms
+	 * precision; the instants that do (a slot's lead, a held run's release) are on the
+	 * daemon's timerfd. Without EVENT_BASE_FLAG_PRECISE_TIMER libevent re-arms no timerfd
+	 * of its own on every loop iteration. */
+	d->base = event_base_new();
 	if (!d->base) {
 		log_msg(LOG_L_ERR, "cannot create the event loop");
 		return EX_OSERR;

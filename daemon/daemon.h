@@ -69,7 +69,11 @@ struct daemon {
 
 	struct jstate **heap; /* min-heap on fire_ns */
 	size_t heap_n, heap_cap;
-	int tfd; /* timerfd, CLOCK_REALTIME, absolute, cancelled on clock steps */
+	int tfd;           /* timerfd, CLOCK_REALTIME, absolute, cancelled on clock steps */
+	int64_t armed_ns;  /* the instant tfd is armed for (0 = disarmed, -1 = unknown) */
+	bool in_timer;     /* on_timer is running: it re-arms tfd once on its way out */
+	struct run **held; /* runs spawned ahead of their instant, released by the timer */
+	size_t n_held, cap_held;
 	struct event *tfd_ev;
 	int64_t last_real_ns, last_mono_ns; /* at the last wake: clock step/suspend detection */
 
@@ -115,6 +119,10 @@ int daemon_run_manual(struct daemon *d, const char *name, bool dry_run, bool has
                       int64_t *run_id, char *err, size_t errlen);
 /* Asks for a reload; `req` (may be NULL) is answered when it is over. */
 void daemon_request_reload(struct daemon *d, struct api_req *req);
+/* A run spawned ahead of its instant (r->due_ns): the slot timer calls run_release then.
+ * Unhold when it ends or is cancelled before. */
+void daemon_hold_run(struct daemon *d, struct run *r);
+void daemon_unhold_run(struct daemon *d, struct run *r);
 /* Called by jobrun.c when a run has ended and been recorded. */
 void daemon_run_ended(struct daemon *d, struct run *r);
 

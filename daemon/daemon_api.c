@@ -14,6 +14,7 @@
 #include "civil.h"
 #include "daemon.h"
 #include "jobrun.h"
+#include "log.h"
 #include "plugins.h"
 #include "strbuf.h"
 
@@ -175,6 +176,38 @@ static int api_run_job(void *data, const char *name, bool dry_run, bool has_at, 
 	return daemon_run_manual(data, name, dry_run, has_at, at, run_id, err, errlen);
 }
 
+static int api_cancel_run(void *data, int64_t id, char *err, size_t errlen)
+{
+	struct daemon *d = data;
+	struct run *r = run_find(d, id);
+	if (r && run_live(r)) {
+		log_msg(LOG_L_NOTICE, "job %s run %" PRId64 ": cancel requested", r->job->name, id);
+		run_cancel(r);
+		return 202;
+	}
+	if (r) {
+		snprintf(err, errlen, "run %" PRId64 " already finished (%s)", id,
+		         run_status_name(r->status));
+		return 409;
+	}
+	struct state_run sr;
+	int rc = state_run_get(d->st, id, &sr);
+	if (rc != 0) {
+		if (rc < 0)
+			snprintf(err, errlen, "cannot read run %" PRId64 " from the state store",
+			         id);
+		return rc > 0 ? 404 : 500;
+	}
+	/* In the store but not in memory: ended, or begun by a daemon that is gone. */
+	if (run_status_final(sr.status))
+		snprintf(err, errlen, "run %" PRId64 " already finished (%s)", id,
+		         run_status_name(sr.status));
+	else
+		snprintf(err, errlen, "run %" PRId64 " is not running in this daemon", id);
+	state_run_clear(&sr);
+	return 409;
+}
+
 static void api_reload(void *data, struct api_req *req)
 {
 	daemon_request_reload(data, req);
@@ -207,4 +240,5 @@ const struct api_ops daemon_api_ops = {
     .reload = api_reload,
     .plugins = api_plugins,
     .plugin = api_plugin,
+    .cancel_run = api_cancel_run,
 };

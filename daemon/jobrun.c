@@ -22,6 +22,7 @@ static void on_started(void *data, int64_t mono_ns);
 static void on_output(void *data, const char *line);
 static void on_record(void *data, struct json_object *rec);
 static void on_done(void *data, const struct runner_result *res);
+static void unhold(struct run *r);
 
 static const struct runner_cbs run_cbs = {
     .started = on_started,
@@ -253,6 +254,7 @@ static void linger_expired(evutil_socket_t fd, short what, void *arg)
 /* The run is over: record it, keep it a while for its events, hand back to the daemon. */
 static void finish(struct run *r, enum run_status status, int sig, const char *summary)
 {
+	unhold(r);
 	r->status = status;
 	r->signal = sig;
 	r->ended_ms = daemon_now_ms();
@@ -396,11 +398,11 @@ static void launch(struct run *r, bool hold)
 	}
 }
 
-static void on_spawn_time(evutil_socket_t fd, short what, void *arg)
+void run_release(struct run *r)
 {
-	(void)fd;
-	(void)what;
-	struct run *r = arg;
+	if (!r->held)
+		return;
+	r->held = false;
 	if (!r->runner)
 		return; /* ended before its instant (a failed check, a crash) */
 	runner_release(r->runner);
@@ -410,10 +412,13 @@ static void on_spawn_time(evutil_socket_t fd, short what, void *arg)
 	r->spawn_lag_us = (r->spawn_real_ns - r->due_ns) / 1000;
 }
 
-/* A run claimed ahead of its instant whose runner waits to be released. */
-static bool waiting_to_spawn(const struct run *r)
+/* The run no longer waits for its instant (cancelled, ended, freed). */
+static void unhold(struct run *r)
 {
-	return r->spawn_ev && evtimer_pending(r->spawn_ev, NULL);
+	if (r->held) {
+		r->held = false;
+		daemon_unhold_run(r->d, r);
+	}
 }
 
 struct run *run_start(struct daemon *d, struct gen *g, const struct cfg_job *job, int64_t nominal,
@@ -476,16 +481,9 @@ struct run *run_start(struct daemon *d, struct gen *g, const struct cfg_job *job
 		launch(r, true);
 		if (!r->runner)
 			return r; /* could not spawn: recorded as failed */
-		r->spawn_ev = evtimer_new(d->base, on_spawn_time, r);
-		/* libevent times evtimer_add from the loop's cached clock, which the spawn above
-		 * has made stale: refresh it, or the release comes early by the spawn's cost. */
-		event_base_update_cache_time(d->base);
-		wait_ns = due_ns - daemon_real_ns();
-		if (wait_ns < 0)
-			wait_ns = 0;
-		struct timeval tv = {(time_t)(wait_ns / 1000000000),
-		                     (suseconds_t)(wait_ns % 1000000000 / 1000)};
-		evtimer_add(r->spawn_ev, &tv);
+		/* Released by the daemon's slot timer (CLOCK_REALTIME, to the ns) at due_ns. */
+		r->held = true;
+		daemon_hold_run(d, r);
 	} else {
 		launch(r, false);
 	}
@@ -494,9 +492,9 @@ struct run *run_start(struct daemon *d, struct gen *g, const struct cfg_job *job
 
 void run_cancel(struct run *r)
 {
-	if (waiting_to_spawn(r)) {
+	if (r->held) {
 		/* Held before its instant: the plugin never ran; end the runner now. */
-		event_del(r->spawn_ev);
+		unhold(r);
 		r->cancel_requested = true;
 		if (r->runner)
 			runner_kill(r->runner);
@@ -510,7 +508,7 @@ void run_cancel(struct run *r)
 
 void run_kill(struct run *r)
 {
-	if (waiting_to_spawn(r)) {
+	if (r->held) {
 		run_cancel(r);
 		return;
 	}
@@ -531,8 +529,7 @@ void run_free(struct run *r)
 		runner_free(r->runner);
 	if (r->linger_ev)
 		event_free(r->linger_ev);
-	if (r->spawn_ev)
-		event_free(r->spawn_ev);
+	unhold(r);
 	drop_input(r);
 	for (size_t i = 0; i < r->n_events; i++)
 		json_object_put(r->events[i]);

@@ -67,8 +67,9 @@ struct run {
 	struct kv_change *changes;
 	size_t n_changes;
 	struct event *linger_ev;
-	/* A run claimed ahead of its instant waits on spawn_ev with its input ready. */
-	struct event *spawn_ev;
+	/* A run claimed ahead of its instant: its runner is spawned and waits (loaded) until
+	 * the daemon's slot timer calls run_release at due_ns. */
+	bool held;
 	struct json_object *input;
 	const char **redact; /* into input */
 };
@@ -81,7 +82,9 @@ struct run {
 struct run *run_start(struct daemon *d, struct gen *g, const struct cfg_job *job, int64_t nominal,
                       unsigned attempt, enum run_trigger trigger, bool dry_run, bool has_at,
                       int64_t at, int64_t due_ns, bool *claimed, char *err, size_t errlen);
-/* Asks a live run to stop (replace, shutdown): it ends as cancelled. */
+/* Lets a held run's runner call the plugin's run() (the daemon's timer, at due_ns). */
+void run_release(struct run *r);
+/* Asks a live run to stop (replace, shutdown, chorectl cancel): it ends as cancelled. */
 void run_cancel(struct run *r);
 /* Shutdown after the grace period: SIGKILL now. */
 void run_kill(struct run *r);

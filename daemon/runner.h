@@ -1,9 +1,10 @@
-/* The daemon side of one run, implemented in spawn*.c (design §2, §6): posix_spawn
- * chored-run in its own process group, write the input document to its fd 0, read its output (fd 1+2, raw lines) and its
- * protocol records (fd 3, JSON lines; daemon/runproto.h) on the event loop, enforce the
- * timeout (SIGTERM to the group, SIGKILL after the grace period) and report the outcome.
- * Limits (RLIMIT_AS, RLIMIT_CPU) and `user` are applied in the child by chored-run itself,
- * from the input document's "limits" member, before the plugin is loaded. */
+/* The daemon side of one run, implemented in spawn*.c (design §2, §6): start chored-run
+ * (vfork + execve, posix_spawn's way) in its own process group, write the input document to its fd
+ * 0, read its output (fd 1+2, raw lines) and its protocol records (fd 3, JSON lines;
+ * daemon/runproto.h) on the event loop, enforce the timeout (SIGTERM to the group, SIGKILL after
+ * the grace period) and report the outcome. Limits (RLIMIT_AS, RLIMIT_CPU) and `user` are applied
+ * in the child by chored-run itself, from the input document's "limits" member, before the plugin
+ * is loaded. */
 #ifndef CHORED_RUNNER_H
 #define CHORED_RUNNER_H
 
@@ -57,8 +58,8 @@ struct runner_params {
 /* Spawns the runner. Returns 0 and *out, or -1 with the reason in err (the run then never
  * started: record it as failed). */
 int runner_start(struct event_base *base, const struct runner_params *p,
-		 const struct runner_cbs *cbs, void *data, struct runner **out, char *err,
-		 size_t errlen);
+                 const struct runner_cbs *cbs, void *data, struct runner **out, char *err,
+                 size_t errlen);
 /* Asks the run to stop: SIGTERM to the process group now, SIGKILL after the grace period.
  * The outcome is RUN_CANCELLED (or RUN_TIMEOUT for the built-in timeout) unless a result
  * record arrived first. `done` still follows. Idempotent. */

@@ -45,7 +45,10 @@ struct runner {
 	struct event *ev_kill;     /* SIGKILL at the end of the grace period */
 	struct event *ev_drain;    /* cap on draining the pipes after the exit */
 	struct event *ev_finish;   /* activated once: calls done() from a clean stack */
-	struct bufferevent *in;    /* owned; fd 0 of the runner, NULL once all written */
+	struct bufferevent *in;    /* owned; fd 0 of the runner while the document is written
+	                            * through it, NULL otherwise */
+	int in_fd;                 /* owned; fd 0 of the runner held open after the document
+	                            * (hold), -1 otherwise */
 	bool hold;                 /* keep `in` open after the document until runner_release */
 	struct spawn_stream out, proto;
 
@@ -72,7 +75,7 @@ bool spawn_user_end(struct runner *r);
 void spawn_check_finish(struct runner *r);
 
 /* spawn_read.c */
-/* Starts reading fd (owned from now on; non-blocking) into s. Returns 0 or -1. */
+/* Starts reading fd (owned from now on; already non-blocking) into s. Returns 0 or -1. */
 int spawn_stream_open(struct runner *r, struct spawn_stream *s, int fd, bool proto);
 /* Emits a pending partial line (when flush), then closes the pipe. Idempotent. Returns
  * false if the runner was freed from a callback meanwhile. */

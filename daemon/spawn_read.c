@@ -274,8 +274,7 @@ int spawn_stream_open(struct runner *r, struct spawn_stream *s, int fd, bool pro
 		evutil_closesocket(fd);
 		return -1;
 	}
-	if (evutil_make_socket_nonblocking(fd) != 0 ||
-	    !(s->bev = bufferevent_socket_new(r->base, fd, BEV_OPT_CLOSE_ON_FREE))) {
+	if (!(s->bev = bufferevent_socket_new(r->base, fd, BEV_OPT_CLOSE_ON_FREE))) {
 		evutil_closesocket(fd);
 		return -1;
 	}

@@ -17,7 +17,7 @@ token = ${secret:token}
 plugin = testplug
 schedule = manual
 mode = sleep
-seconds = 4s
+seconds = 60s
 token = ${secret:token}
 EOF2
 start_daemon || exit 1
@@ -42,6 +42,9 @@ for p in $pids; do
 	lacks "$(tr '\0' '\n' </proc/$p/environ)" "NOTIFY_SOCKET" "no systemd notify socket in the runner's environment"
 done
 lacks "$(api "http://chored/v1/runs/$hid")" "$secret" "no secret in the live run"
+# The held run sleeps long enough to be seen on a loaded machine; end it now.
+api -X POST "http://chored/v1/runs/$hid/cancel" >/dev/null
+wait_until 20 at_least 1 "id=$hid AND status='cancelled'"
 stop_daemon
 is "$stop_rc" 0 "SIGTERM: exit 0"
 lacks "$(cat "$log")" "$secret" "no secret in the daemon's log"
