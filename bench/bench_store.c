@@ -101,7 +101,7 @@ int main(void)
 	if (fake < 0)
 		return 1;
 	int port = 0;
-	for (int i = 0; i < 200 && !port; i++) {
+	for (int i = 0; i < 600 && !port; i++) {
 		FILE *f = fopen(portfile, "r");
 		if (f) {
 			if (fscanf(f, "%d", &port) != 1)

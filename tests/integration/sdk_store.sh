@@ -29,7 +29,7 @@ start_fake() {
 		--bucket bkt "$@" 2>"$tmp/$name/stderr" &
 	pids="$pids $!"
 	i=0
-	while [ ! -s "$tmp/$name/port" ] && [ $i -lt 200 ]; do
+	while [ ! -s "$tmp/$name/port" ] && [ $i -lt 600 ]; do
 		sleep 0.05
 		i=$((i + 1))
 	done

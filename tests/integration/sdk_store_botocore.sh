@@ -25,7 +25,7 @@ python3 "$FAKE" "$tmp/port" --data "$tmp/data" --key "$KEYID:$SECRET" --bucket b
 	--deny-prefix pre/locked/ 2>"$tmp/fake.err" &
 pid=$!
 i=0
-while [ ! -s "$tmp/port" ] && [ $i -lt 200 ]; do
+while [ ! -s "$tmp/port" ] && [ $i -lt 600 ]; do
 	sleep 0.05
 	i=$((i + 1))
 done
