@@ -301,7 +301,8 @@ static void on_done(void *data, const struct runner_result *res)
 }
 
 /* The per-run members of the input document (runproto.h). */
-static void add_run_fields(struct run *r, struct json_object *in)
+/* kv: the job's plugin state (taken). */
+static void add_run_fields(struct run *r, struct json_object *in, struct json_object *kv)
 {
 	char id[24];
 	snprintf(id, sizeof id, "%" PRId64, r->id);
@@ -310,7 +311,6 @@ static void add_run_fields(struct run *r, struct json_object *in)
 	json_object_object_add(in, "dry_run", json_object_new_boolean(r->dry_run));
 	if (r->has_at)
 		json_object_object_add(in, "at", json_object_new_int64(r->at));
-	struct json_object *kv = state_kv_json(r->d->st, r->job->name);
 	json_object_object_add(in, "state", kv ? kv : json_object_new_object());
 	const struct cfg_job *j = r->job;
 	if (j->memory_limit || j->cpu_limit || j->user) {
@@ -326,17 +326,19 @@ static void add_run_fields(struct run *r, struct json_object *in)
 	}
 }
 
-/* Builds the runner's input; false when the run could not start (then recorded as failed). */
-static bool prepare(struct run *r)
+/* Builds the runner's input with the job's plugin state kv (taken); false when the run could
+ * not start (then recorded as failed). */
+static bool prepare(struct run *r, struct json_object *kv)
 {
 	char err[256];
 	struct json_object *in = plugin_job_input(r->gen->plugins, r->job);
 	if (!in) {
+		json_object_put(kv);
 		snprintf(err, sizeof err, "plugin %s is not loaded", r->job->plugin);
 		finish(r, RUN_FAILED, 0, err);
 		return false;
 	}
-	add_run_fields(r, in);
+	add_run_fields(r, in, kv);
 	runinput_add_notify(in, r->gen->cfg, r->job, r->d->st, r->id);
 	struct json_object *red;
 	size_t n_red =
@@ -432,8 +434,9 @@ struct run *run_start(struct daemon *d, struct gen *g, const struct cfg_job *job
 	/* Claimed a little ahead of its instant, the run still starts at that instant. */
 	if (now_ms < due_ns / 1000000)
 		now_ms = due_ns / 1000000;
-	int rc = state_run_begin(d->st, job->name, nominal, attempt, trigger, dry_run, now_ms, &id,
-	                         msg, sizeof msg);
+	struct json_object *kv = NULL; /* the job's plugin state, read in the claim */
+	int rc = state_run_begin_kv(d->st, job->name, nominal, attempt, trigger, dry_run, now_ms,
+	                            &id, &kv, msg, sizeof msg);
 	int64_t claim_us = (daemon_mono_ns() - t0) / 1000;
 	if (rc == 1) {
 		if (claimed)
@@ -473,7 +476,7 @@ struct run *run_start(struct daemon *d, struct gen *g, const struct cfg_job *job
 	        job->name, id, run_trigger_name(trigger), nominal, attempt,
 	        dry_run ? ", dry run" : "");
 	int64_t t1 = daemon_mono_ns();
-	if (!prepare(r))
+	if (!prepare(r, kv))
 		return r;
 	r->prepare_us = (daemon_mono_ns() - t1) / 1000;
 	int64_t wait_ns = due_ns - daemon_real_ns();

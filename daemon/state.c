@@ -512,31 +512,6 @@ int state_stamp_set(struct state *st, const char *job, int64_t nominal)
 	return state_tx_commit(st, NULL, 0);
 }
 
-struct json_object *state_kv_json(struct state *st, const char *job)
-{
-	if (state_tx_begin(st, false, NULL, 0) < 0)
-		return NULL;
-	sqlite3_stmt *s = state_stmt(st, SS_KV_GET);
-	if (!s) {
-		state_fail(st, "reading plugin state", NULL, 0);
-		return NULL;
-	}
-	sqlite3_bind_text(s, 1, job, -1, SQLITE_STATIC);
-	struct json_object *obj = json_object_new_object();
-	int rc;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-		json_object_object_add(
-		    obj, (const char *)sqlite3_column_text(s, 0),
-		    json_object_new_string((const char *)sqlite3_column_text(s, 1)));
-	if (rc != SQLITE_DONE || state_tx_commit(st, NULL, 0) < 0) {
-		if (rc != SQLITE_DONE)
-			state_fail(st, "reading plugin state", NULL, 0);
-		json_object_put(obj);
-		return NULL;
-	}
-	return obj;
-}
-
 char *state_meta_get(struct state *st, const char *key)
 {
 	if (state_tx_begin(st, false, NULL, 0) < 0)

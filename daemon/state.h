@@ -71,13 +71,20 @@ const char *state_errmsg(const struct state *st);
  * The job's catch-up stamp is raised to `nominal` in the same transaction (never
  * lowered; manual runs leave it alone). */
 int state_run_begin(struct state *st, const char *job, int64_t nominal, unsigned attempt,
-		    enum run_trigger trigger, bool dry_run, int64_t now_ms, int64_t *id,
-		    char *err, size_t errlen);
+                    enum run_trigger trigger, bool dry_run, int64_t now_ms, int64_t *id, char *err,
+                    size_t errlen);
+
+/* state_run_begin that also reads the job's plugin state (as state_kv_json) in the same
+ * transaction: one store transaction per claim instead of two. On 0, *kv is a new
+ * reference (the caller puts it); otherwise *kv is NULL. */
+int state_run_begin_kv(struct state *st, const char *job, int64_t nominal, unsigned attempt,
+                       enum run_trigger trigger, bool dry_run, int64_t now_ms, int64_t *id,
+                       struct json_object **kv, char *err, size_t errlen);
 
 /* Records a slot that did not run (overlap = skip) as a finished RUN_SKIPPED run with
  * `summary`, claiming its key (attempt 1) like state_run_begin. Same return values. */
 int state_run_skip(struct state *st, const char *job, int64_t nominal, enum run_trigger trigger,
-		   const char *summary, int64_t now_ms, int64_t *id, char *err, size_t errlen);
+                   const char *summary, int64_t now_ms, int64_t *id, char *err, size_t errlen);
 
 /* One line of a run's log. stream: "out" (stdout/stderr of the runner) or "log" (an SDK
  * record). level: syslog 3-7 (use 6 for "out"). fields_json: a JSON object text or NULL. */
@@ -105,10 +112,10 @@ struct state_kv_change {
  * still be finished by the process that really ran it. */
 #define STATE_LOG_MAX_BYTES (1024 * 1024)
 int state_run_finish(struct state *st, int64_t id, enum run_status status, int signal,
-		     const char *summary, const char *counters_json,
-		     const struct state_log_line *lines, size_t n_lines,
-		     const struct state_kv_change *changes, size_t n_changes, int64_t now_ms,
-		     unsigned keep_runs, char *err, size_t errlen);
+                     const char *summary, const char *counters_json,
+                     const struct state_log_line *lines, size_t n_lines,
+                     const struct state_kv_change *changes, size_t n_changes, int64_t now_ms,
+                     unsigned keep_runs, char *err, size_t errlen);
 
 /* A run as stored. Strings are owned by the struct: state_run_clear frees them. */
 struct state_run {
@@ -132,7 +139,7 @@ int state_run_get(struct state *st, int64_t id, struct state_run *out);
 /* The newest `limit` runs of `job` (newest first) with id < before_id (0 = no bound).
  * Fills a malloc'd array the caller frees with state_runs_free. Returns the count or -1. */
 ssize_t state_runs_list(struct state *st, const char *job, size_t limit, int64_t before_id,
-			struct state_run **out);
+                        struct state_run **out);
 void state_runs_free(struct state_run *runs, size_t n);
 /* The newest finished run of `job` with status in {OK, PARTIAL} (last success), or with
  * any final status (last result). Returns 0, 1 (none) or -1. */

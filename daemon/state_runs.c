@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <json-c/json.h>
+
 /* The idempotency key of a non-manual run: "job\nnominal\nattempt" (a job name never holds
  * a newline, so keys of different jobs cannot collide). */
 static void idem_key(char *buf, size_t len, const char *job, int64_t nominal, unsigned attempt)
@@ -68,10 +70,52 @@ static int claim(struct state *st, const char *job, int64_t nominal, unsigned at
 	return 0;
 }
 
+/* The job's plugin state inside the caller's transaction: a new object, or NULL (rolled
+ * back, message set). */
+static struct json_object *kv_read(struct state *st, const char *job)
+{
+	sqlite3_stmt *s = state_stmt(st, SS_KV_GET);
+	if (!s) {
+		state_fail(st, "reading plugin state", NULL, 0);
+		return NULL;
+	}
+	sqlite3_bind_text(s, 1, job, -1, SQLITE_STATIC);
+	struct json_object *obj = json_object_new_object();
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		json_object_object_add(
+		    obj, (const char *)sqlite3_column_text(s, 0),
+		    json_object_new_string((const char *)sqlite3_column_text(s, 1)));
+	if (rc != SQLITE_DONE) {
+		state_fail(st, "reading plugin state", NULL, 0);
+		json_object_put(obj);
+		return NULL;
+	}
+	sqlite3_reset(s);
+	return obj;
+}
+
+struct json_object *state_kv_json(struct state *st, const char *job)
+{
+	if (state_tx_begin(st, false, NULL, 0) < 0)
+		return NULL;
+	struct json_object *obj = kv_read(st, job);
+	if (obj && state_tx_commit(st, NULL, 0) < 0) {
+		json_object_put(obj);
+		return NULL;
+	}
+	return obj;
+}
+
+/* Claims the slot in one write transaction; with kv, reads the job's plugin state in it
+ * too (*kv set only when the claim succeeds). */
 static int claim_tx(struct state *st, const char *job, int64_t nominal, unsigned attempt,
                     enum run_trigger trigger, enum run_status status, bool dry_run, int64_t now_ms,
-                    const char *summary, int64_t *id, char *err, size_t errlen)
+                    const char *summary, int64_t *id, struct json_object **kv, char *err,
+                    size_t errlen)
 {
+	if (kv)
+		*kv = NULL;
 	if (!job || !*job)
 		return state_failf(st, err, errlen, "a run needs a job name");
 	if ((unsigned)trigger > TRIG_MANUAL)
@@ -89,9 +133,18 @@ static int claim_tx(struct state *st, const char *job, int64_t nominal, unsigned
 			return -1;
 		return 1;
 	}
-	if (state_tx_commit(st, err, errlen) < 0)
+	struct json_object *state = NULL;
+	if (kv && !(state = kv_read(st, job))) {
+		snprintf(err, errlen, "%s", state_errmsg(st));
 		return -1;
+	}
+	if (state_tx_commit(st, err, errlen) < 0) {
+		json_object_put(state);
+		return -1;
+	}
 	*id = new_id;
+	if (kv)
+		*kv = state;
 	return 0;
 }
 
@@ -100,14 +153,22 @@ int state_run_begin(struct state *st, const char *job, int64_t nominal, unsigned
                     size_t errlen)
 {
 	return claim_tx(st, job, nominal, attempt, trigger, RUN_RUNNING, dry_run, now_ms, NULL, id,
-	                err, errlen);
+	                NULL, err, errlen);
+}
+
+int state_run_begin_kv(struct state *st, const char *job, int64_t nominal, unsigned attempt,
+                       enum run_trigger trigger, bool dry_run, int64_t now_ms, int64_t *id,
+                       struct json_object **kv, char *err, size_t errlen)
+{
+	return claim_tx(st, job, nominal, attempt, trigger, RUN_RUNNING, dry_run, now_ms, NULL, id,
+	                kv, err, errlen);
 }
 
 int state_run_skip(struct state *st, const char *job, int64_t nominal, enum run_trigger trigger,
                    const char *summary, int64_t now_ms, int64_t *id, char *err, size_t errlen)
 {
-	return claim_tx(st, job, nominal, 1, trigger, RUN_SKIPPED, false, now_ms, summary, id, err,
-	                errlen);
+	return claim_tx(st, job, nominal, 1, trigger, RUN_SKIPPED, false, now_ms, summary, id, NULL,
+	                err, errlen);
 }
 
 static void bind_opt_text(sqlite3_stmt *s, int col, const char *text)
