@@ -402,8 +402,10 @@ static void set_options(struct xfer *x, struct curl_slist *headers)
 	curl_easy_setopt(c, CURLOPT_URL, req->url);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	/* Resend refuses requests without a User-Agent. No Accept-Encoding: a stored object
+	 * with Content-Encoding must come back as stored. Redirects are not followed (the
+	 * credentials would go along). */
 	curl_easy_setopt(c, CURLOPT_USERAGENT, USER_AGENT);
-	curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
 	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS,
 	                 req->timeout_ms > 0 ? req->timeout_ms : DEFAULT_TIMEOUT_MS);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,

@@ -115,8 +115,9 @@ static int parse_body(struct chored_http_response *resp, const char *method, con
 		char *safe = http_redact_query(url);
 		snprintf(resp->error, sizeof resp->error,
 		         "malformed JSON in the answer to %s %s: %s", method, safe ? safe : "",
-		         obj && err == json_tokener_success ? "data after the JSON value"
-		                                            : json_tokener_error_desc(err));
+		         err == json_tokener_continue  ? "the JSON value is cut short"
+		         : err == json_tokener_success ? "data after the JSON value"
+		                                       : json_tokener_error_desc(err));
 		free(safe);
 		return -1;
 	}

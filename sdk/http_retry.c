@@ -13,6 +13,8 @@
 #define SLEEP_SLICE_MS 50
 /* Hints beyond this are treated as "very long" (no overflow in the arithmetic below). */
 #define HINT_MAX_S (INT64_C(1) << 40)
+/* Numbers in headers are read up to this (a unix time in ms fits). */
+#define NUMBER_MAX (INT64_C(1) << 50)
 
 static bool in_list(const long *list, long status)
 {
@@ -72,8 +74,8 @@ static int64_t parse_uint(const char *s)
 		end++;
 	if (*end)
 		return -1;
-	if (errno == ERANGE || v > (unsigned long long)HINT_MAX_S)
-		return HINT_MAX_S;
+	if (errno == ERANGE || v > (unsigned long long)NUMBER_MAX)
+		return NUMBER_MAX;
 	return (int64_t)v;
 }
 
