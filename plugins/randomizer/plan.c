@@ -13,16 +13,15 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
-#include "civil.h"
+#include <chored/time.h>
 
 static const char *const day_names[] = {"sun", "mon", "tue", "wed", "thu", "fri", "sat"};
 
 static void fmt_day(int64_t day, char *buf, size_t len)
 {
-	int64_t y;
-	int m, d;
-	civil_from_days(day, &y, &m, &d);
-	snprintf(buf, len, "%04lld-%02d-%02d", (long long)y, m, d);
+	int y, m, d;
+	chored_civil_from_days(day, &y, &m, &d);
+	snprintf(buf, len, "%04d-%02d-%02d", y, m, d);
 }
 
 /* "HH:MM" → minutes, or -1. Accepts 24:00 as an end of day. */
@@ -230,7 +229,7 @@ int plan_make(const struct plan_params *p, int64_t first_day, const struct plan 
 	int prev_off = -1; /* offset of the previous block, this plan or `prev` */
 	bool prev_off_known = false;
 	for (int64_t day = first_day; day < first_day + 7 * (int64_t)p->weeks; day++) {
-		int wd = civil_weekday(day);
+		int wd = chored_weekday(day);
 		for (size_t wi = 0; wi < p->n_windows; wi++) {
 			const struct plan_window *w = &p->windows[wi];
 			if (w->weekday != wd)

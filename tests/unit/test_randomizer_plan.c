@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "civil.h"
+#include <chored/time.h>
 #include "plan.h"
 
 static const char *const brands[] = {"byCaliber", "Forja", "EO"};
@@ -91,7 +91,7 @@ static void assert_rules(const struct plan_params *p, int64_t first, const struc
 	size_t S = (size_t)p->slots_per_day, days = 0;
 	for (int64_t d = first; d < first + 7 * p->weeks; d++)
 		for (size_t w = 0; w < p->n_windows; w++)
-			days += p->windows[w].weekday == civil_weekday(d);
+			days += p->windows[w].weekday == chored_weekday(d);
 	assert_int_equal(pl->n, days * S);
 	int last_off = -1;
 	if (prev && prev->n) {
@@ -102,7 +102,7 @@ static void assert_rules(const struct plan_params *p, int64_t first, const struc
 		const struct plan_slot *b = &pl->slots[i];
 		const struct plan_window *win = NULL;
 		for (size_t w = 0; w < p->n_windows; w++)
-			if (p->windows[w].weekday == civil_weekday(b->day))
+			if (p->windows[w].weekday == chored_weekday(b->day))
 				win = &p->windows[w];
 		assert_non_null(win);
 		/* The first slot starts inside the window, on the granularity. */
@@ -135,7 +135,7 @@ static void test_rules_many_seeds(void **state)
 {
 	(void)state;
 	struct plan_params p = business();
-	int64_t first = civil_days_from(2026, 11, 30); /* a Monday */
+	int64_t first = chored_days_from_civil(2026, 11, 30); /* a Monday */
 	char err[256];
 	for (uint64_t seed = 1; seed <= 300; seed++) {
 		struct plan_seeded g;
@@ -157,7 +157,7 @@ static void test_seed_reproducible(void **state)
 {
 	(void)state;
 	struct plan_params p = business();
-	int64_t first = civil_days_from(2026, 11, 30);
+	int64_t first = chored_days_from_civil(2026, 11, 30);
 	char err[256];
 	struct plan_seeded g1, g2, g3;
 	plan_seeded_init(&g1, 42);
@@ -181,7 +181,7 @@ static void test_os_random(void **state)
 {
 	(void)state;
 	struct plan_params p = business();
-	int64_t first = civil_days_from(2026, 12, 2); /* a Wednesday: the horizon starts mid-week */
+	int64_t first = chored_days_from_civil(2026, 12, 2); /* a Wednesday: the horizon starts mid-week */
 	char err[256];
 	struct plan a, b;
 	assert_int_equal(plan_make(&p, first, NULL, plan_os_rand, NULL, &a, err, sizeof err), 0);
@@ -203,7 +203,7 @@ static void test_uniform_starts(void **state)
 	(void)state;
 	struct plan_params p = business();
 	p.weeks = 1;
-	int64_t first = civil_days_from(2026, 11, 30);
+	int64_t first = chored_days_from_civil(2026, 11, 30);
 	char err[256];
 	int seen[13] = {0}; /* 13:00 … 16:00 by 15 min */
 	struct plan_seeded g;
