@@ -62,6 +62,11 @@ struct chored_db *chored_db_open(struct chored_job *job, const char *url,
 		opts = &none;
 	if (errlen)
 		err[0] = '\0';
+	if (!job) {
+		if (errlen)
+			snprintf(err, errlen, "chored_db_open: no job given");
+		return NULL;
+	}
 	struct chored_db *db = calloc(1, sizeof *db);
 	if (!db) {
 		if (errlen)

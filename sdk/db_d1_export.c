@@ -57,8 +57,8 @@ static int poll_export(struct chored_db *db, char **signed_url)
 				db_fail(db, "d1: out of memory");
 			else
 				rc = 0;
-			chored_log(db->job, CHORED_LOG_DEBUG, "d1 export complete after %u polls",
-			           polls);
+			chored_log(db->job, CHORED_LOG_DEBUG,
+			           "d1 export complete after %u requests", polls + 1);
 			json_object_put(res);
 			break;
 		}

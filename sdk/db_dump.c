@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "db_impl.h"
@@ -181,6 +182,9 @@ static int restore_stmt(const char *stmt, void *data)
 	r->seen++;
 	if (r->skip_txn && db_is_txn_control(stmt))
 		return 0;
+	/* SQLite and D1 dumps start with PRAGMAs PostgreSQL does not know. */
+	if (db->url.kind == CHORED_DB_POSTGRESQL && strncasecmp(stmt, "PRAGMA", 6) == 0)
+		return 0;
 	if (chored_job_cancelled(db->job))
 		return db_fail(db, "%s: restore cancelled", db->ops->name);
 	if (!db->ops->batch) {
@@ -268,8 +272,8 @@ int chored_db_restore(struct chored_db *db, chored_db_read_fn read, void *data, 
 			db_fail(db, "%s", why); /* the cause, not the rollback's outcome */
 		}
 	}
-	if (statements)
-		*statements = rc == 0 ? r.done : 0;
+	if (statements) /* d1 is not atomic: what ran before a failure stays */
+		*statements = rc == 0 || !own_txn ? r.done : 0;
 	return rc;
 }
 

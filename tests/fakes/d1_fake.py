@@ -23,7 +23,7 @@ Ratelimit and Ratelimit-Policy headers. While an export is active, queries fail 
 --export-active-polls polls (default 2), then "complete" with a signed URL valid one hour;
 an export not polled within --export-poll-timeout seconds (default 10) is cancelled and
 then answers "error". /_fake/state: {"tables": {name: rows}, "exports": [...],
-"polls": N}.
+"polls": N}; /_fake/reset forgets requests, faults and exports, and keeps the database.
 """
 import argparse
 import os

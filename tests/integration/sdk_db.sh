@@ -140,6 +140,12 @@ fi
 if [ $pg_started -eq 1 ]; then
 	export DB_PROBE_PASSWORD="$PG_PASSWORD"
 	common postgresql "$PG_URL"
+	# A SQLite dump restores into PostgreSQL too (its PRAGMA skipped).
+	PG_DB=postgres pg_psql "CREATE DATABASE restored OWNER chored"
+	p "postgresql://chored@127.0.0.1:$PG_PORT/restored" restore "$tmp/sqlite.sql" -- tables
+	is "$out" "statements 9004
+big 9000
+t 2" "postgresql: a SQLite dump restored into PostgreSQL"
 	p "$PG_URL" begin -- exec "INSERT INTO nosuch VALUES (1)"
 	contains "$out" 'postgresql: ERROR: relation "nosuch" does not exist (in "INSERT INTO nosuch VALUES (1)")' \
 		"postgresql: an SQL error names the cause and the statement"
@@ -211,6 +217,18 @@ PY
 	"d1: start, two polls with the bookmark, one GET of the signed URL without the token"
 cmp -s "$tmp/d1.sql" "$tmp/d1-again.sql"
 is "$?" 0 "d1: the same export twice gives the same file"
+
+# Restore into D1: statements sent in batches (the SQLite dump, tables renamed, > 200 KB).
+sed -e 's/^CREATE TABLE t /CREATE TABLE t2 /' -e 's/^INSERT INTO "t" /INSERT INTO "t2" /' \
+	-e 's/^CREATE TABLE big /CREATE TABLE big2 /' -e 's/^INSERT INTO "big" /INSERT INTO "big2" /' \
+	"$tmp/sqlite.sql" >"$tmp/renamed.sql"
+reset_log
+p -b "$base" "$d1url" restore "$tmp/renamed.sql" -- int "SELECT count(*) FROM t2" -- int "SELECT count(*) FROM big2"
+is "$out" "statements 9005
+2
+9000" "d1: a dump restored into D1"
+is "$(reqs | python3 -c 'import json,sys; r=[x for x in json.load(sys.stdin) if x["path"].endswith("/query")]; print(len(r) > 1, all(x["body_len"] <= 100*1024 for x in r))')" \
+	"True True" "d1: in several requests of at most 100 KB"
 
 # Retries: a 429 on a write is retried (D1 did not run it), 5xx on a read too. Faults are
 # queued after the open (its check query would take them otherwise).
