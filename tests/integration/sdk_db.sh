@@ -9,7 +9,8 @@
 . "$(dirname "$0")/pg_lib.sh"
 tmp=$(mktemp -d)
 fake_pid=
-trap '[ -n "$fake_pid" ] && kill "$fake_pid" 2>/dev/null; pg_stop; rm -rf "$tmp"' EXIT
+fake2_pid=
+trap 'for pid in $fake_pid $fake2_pid; do kill "$pid" 2>/dev/null; done; pg_stop; rm -rf "$tmp"' EXIT
 probe=$top_builddir/tests/sdk/db_probe
 all=$tmp/all-output
 : >"$all"
@@ -217,6 +218,22 @@ PY
 	"d1: start, two polls with the bookmark, one GET of the signed URL without the token"
 cmp -s "$tmp/d1.sql" "$tmp/d1-again.sql"
 is "$?" 0 "d1: the same export twice gives the same file"
+
+# An export not polled continually is cancelled by D1: a second fake that cancels after
+# 0.5 s without a poll, polled every 1.5 s. The dump file is not left behind.
+python3 "$top_srcdir/tests/fakes/d1_fake.py" "$tmp/d1b.port" --db "$tmp/d1b.db" --token "$token" \
+	--account $acct --database $dbid --export-poll-timeout 0.5 2>"$tmp/d1b.err" &
+fake2_pid=$!
+if wait_file "$tmp/d1b.port" 30; then
+	p -b "http://127.0.0.1:$(cat "$tmp/d1b.port")" -i 1500 "$d1url" dump "$tmp/cancelled.sql"
+	is "$out" "error: d1: export failed: Export cancelled: it was not polled continually" \
+		"d1: an export D1 cancelled fails with D1's reason"
+	is "$(ls "$tmp"/cancelled.sql* 2>/dev/null)" "" "d1: and leaves no dump file"
+else
+	not_ok "d1: second fake started"
+	diag "$(cat "$tmp/d1b.err")"
+fi
+kill "$fake2_pid" 2>/dev/null
 
 # Restore into D1: statements sent in batches (the SQLite dump, tables renamed, > 200 KB).
 sed -e 's/^CREATE TABLE t /CREATE TABLE t2 /' -e 's/^INSERT INTO "t" /INSERT INTO "t2" /' \
