@@ -8,10 +8,6 @@
 #include "job_impl.h"
 #include "notify_impl.h"
 
-/* Notion's sender is sdk/notify_notion.c (the report service's): weak until that file is
- * part of libchored, a notion sink then fails as an unknown type instead of the link. */
-#pragma weak notify_notion_send
-
 static const struct {
 	const char *type;
 	notify_send_fn send;
