@@ -10,7 +10,7 @@ with MAILDIR/N.json beside it: {"mail_from", "rcpt_tos", "tls": bool, "auth": us
 
 --starttls  offers STARTTLS with this certificate and requires it before MAIL
 --smtps     TLS from the first byte (implicit TLS, smtps://)
---auth      offers AUTH PLAIN/LOGIN (only over TLS, as aiosmtpd requires by default) and
+--auth      offers AUTH PLAIN/LOGIN (only over TLS: after STARTTLS, or with --smtps) and
             refuses MAIL before a successful login with these credentials
 """
 import json
@@ -36,7 +36,8 @@ class Saver:
             self.n += 1
             base = os.path.join(self.dir, str(self.n))
         meta = {"mail_from": envelope.mail_from, "rcpt_tos": envelope.rcpt_tos,
-                "tls": session.ssl is not None,
+                "tls": session.ssl is not None  # after STARTTLS
+                or server.transport.get_extra_info("ssl_object") is not None,  # implicit
                 "auth": session.auth_data.login.decode() if isinstance(session.auth_data,
                                                                        LoginPassword) else None}
         # .eml last: a test waiting for it finds the metadata already there.
@@ -86,6 +87,8 @@ def main(argv):
         kwargs.update(tls_context=starttls, require_starttls=True)
     if creds:
         kwargs.update(authenticator=authenticator, auth_required=True)
+        if smtps:  # aiosmtpd's own check only knows STARTTLS; implicit TLS is TLS too
+            kwargs.update(auth_require_tls=False)
     os.makedirs(directory, exist_ok=True)
     # aiosmtpd 1.4 needs a real port number; a clash with another process is retried.
     for _ in range(20):

@@ -44,15 +44,20 @@ $PY "$fakes/smtp_server.py" "$tmp/smtp" "$tmp/smtp.port" \
 pids="$pids $!"
 $PY "$fakes/smtp_server.py" "$tmp/plain" "$tmp/plain.port" 2>"$tmp/plain.log" &
 pids="$pids $!"
+$PY "$fakes/smtp_server.py" "$tmp/smtps" "$tmp/smtps.port" \
+	--smtps "$tmp/cert.pem" "$tmp/key.pem" --auth "alice:$SMTP_PW" 2>"$tmp/smtps.log" &
+pids="$pids $!"
 $PY "$fakes/resend_fake.py" "$tmp/resend.port" --api-key "$RESEND_KEY" &
 pids="$pids $!"
 $PY "$fakes/http_echo.py" "$tmp/hook.port" "$tmp/hook.log" &
 pids="$pids $!"
 smtp_port=$(wait_port "$tmp/smtp.port")
 plain_port=$(wait_port "$tmp/plain.port")
+smtps_port=$(wait_port "$tmp/smtps.port")
 resend=http://127.0.0.1:$(wait_port "$tmp/resend.port")
 hook=http://127.0.0.1:$(wait_port "$tmp/hook.port")
-if [ -z "$smtp_port" ] || [ -z "$plain_port" ] || [ "$resend" = http://127.0.0.1: ] ||
+if [ -z "$smtp_port" ] || [ -z "$plain_port" ] || [ -z "$smtps_port" ] ||
+	[ "$resend" = http://127.0.0.1: ] ||
 	[ "$hook" = http://127.0.0.1: ]; then
 	echo "1..0 # SKIP a test server did not start"
 	exit 0
@@ -189,7 +194,12 @@ is "$(curl -s "$resend/_fake/requests" | $PY -c 'import json,sys; print(len(json
 	True "Resend's 500 was retried"
 curl -s -X POST "$resend/_fake/reset" >/dev/null
 
-# --- SMTP: credentials never in clear, bad password -----------------------------------------
+# --- SMTP: implicit TLS, credentials never in clear, bad password ------------------------------
+doc "$(smtp_sink mail always "smtps://127.0.0.1:$smtps_port")"
+probe_run notify ok
+is "$out" "failed 0" "smtps: delivered"
+is "$($PY -c 'import json,sys; j=json.load(open(sys.argv[1])); print(j["tls"], j["auth"])' "$tmp/smtps/1.json" 2>&1)" \
+	"True alice" "smtps: over TLS from the first byte, AUTH as alice"
 doc "$(smtp_sink mail always "smtp://127.0.0.1:$plain_port")"
 probe_run notify failed
 is "$out" "failed 1" "smtp with credentials refuses a server without STARTTLS"
@@ -258,7 +268,7 @@ for label in smtp-password resend-key webhook-token; do
 	else
 		ok "the $label is in no probe output"
 	fi
-	if grep -rqF -- "$s" "$tmp/outbox" "$tmp/smtp"/*.eml; then
+	if grep -rqF -- "$s" "$tmp/outbox" "$tmp/smtp"/*.eml "$tmp/smtps"/*.eml; then
 		not_ok "the $label is in no message"
 	else
 		ok "the $label is in no message"
