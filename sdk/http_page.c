@@ -121,6 +121,10 @@ int chored_http_paginate(struct chored_job *job, const struct chored_http_reques
                          struct chored_http_response *resp)
 {
 	memset(resp, 0, sizeof *resp);
+	if (!req->url) {
+		fail(resp, "", "%s", "http: listing without a URL");
+		return -1;
+	}
 	if (check_pager(pager) != 0) {
 		fail(resp, req->url, "%s",
 		     "bad pager: items, and cursor_param and next_path (CURSOR, PAGE_TOKEN) "
