@@ -21,7 +21,9 @@ SECRET='bOto+Cross/Check=42'
 KEYID=AKIDBOTOCHECK
 MIB=1048576
 
-python3 "$FAKE" "$tmp/port" --data "$tmp/data" --key "$KEYID:$SECRET" --bucket bkt \
+PY=python3
+[ -x /usr/bin/python3 ] && PY=/usr/bin/python3 # the fake needs no botocore; no pyenv shim
+$PY "$FAKE" "$tmp/port" --data "$tmp/data" --key "$KEYID:$SECRET" --bucket bkt \
 	--deny-prefix pre/locked/ 2>"$tmp/fake.err" &
 pid=$!
 i=0
