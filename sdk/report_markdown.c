@@ -22,7 +22,7 @@ static void esc_line(struct report_buf *b, const char *s, size_t n, bool line_st
 	if (line_start) {
 		while (i < n && (s[i] == ' ' || s[i] == '\t'))
 			i++; /* indentation would make an indented code block */
-		if (i < n && strchr("#-+=", s[i])) {
+		if (i < n && strchr("-+=", s[i])) {
 			report_buf_putc(b, '\\');
 		} else {
 			size_t d = i;
@@ -36,7 +36,8 @@ static void esc_line(struct report_buf *b, const char *s, size_t n, bool line_st
 		}
 	}
 	for (; i < n; i++) {
-		if (strchr("\\`*_[]<>|~&!", s[i]))
+		/* # too: a heading's trailing " #" would be taken as its closing sequence. */
+		if (strchr("\\`*_[]<>|~&!#", s[i]))
 			report_buf_putc(b, '\\');
 		report_buf_putc(b, s[i]);
 	}

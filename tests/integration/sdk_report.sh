@@ -42,11 +42,12 @@ def page(pid=None):
 def children(r): return json.loads(r["body"])["children"]
 print(eval(sys.argv[3]))' "$tmp/state.json" "$tmp/reqs.json" "$1"
 }
-# send MODE N: runs the probe with the sink keys in the environment; $out, $err, $rc.
+# send MODE N [SUBJECT]: runs the probe with the sink keys in the environment (and the
+# http trace when trace=1); $out, $err, $rc; everything it printed goes to $alloutput.
 send() {
 	alloutput=$tmp/all-output
-	NOTION_BASE_URL=$base NOTION_PARENT=${parent:-$PARENT} NOTION_TOKEN=${token:-$T} \
-		run "$probe" notion "$@"
+	run env NOTION_BASE_URL="$base" NOTION_PARENT="${parent:-$PARENT}" \
+		NOTION_TOKEN="${token:-$T}" CHORED_HTTP_TRACE="${trace:-0}" "$probe" notion "$@"
 	printf '%s\n%s\n' "$out" "$err" >>"$alloutput"
 }
 # in_order BLOCKS N: a Python test that BLOCKS' texts are "para 1" … "para N".
@@ -113,8 +114,9 @@ is "$(py '[r["method"] for r in reqs].count("PATCH") > 1, len(page()["blocks"])'
 
 # --- append mode: a heading with the subject, then the blocks, on the parent page ---
 fake_post reset '{}'
-send append 10 "Append subject"
+trace=1; send append 10 "Append subject"; trace=
 is "$out" ok "append: sent"
+contains "$err" "http > Authorization: ***" "append: the http trace shows the Authorization header redacted"
 snap
 is "$(py '[(r["method"], r["path"], len(children(r))) for r in reqs]')" \
 	"[('PATCH', '/v1/blocks/$PARENT/children', 13)]" "append: one PATCH to the parent page"
@@ -131,13 +133,13 @@ is "$(py '[len(children(r)) for r in reqs], len(page("'$PARENT'")["blocks"])')" 
 
 # --- Notion's errors, named ---
 fake_post reset '{}'
-token=wrong-token send subpage 3
+token=wrong-token; send subpage 3; token=
 case $out in *"HTTP 401"*"(unauthorized: API token is invalid.); 0 of 5 blocks written"*) ok "a bad token: 401 unauthorized" ;;
 *) not_ok "a bad token: 401 unauthorized"; diag "$out" ;; esac
-parent=https://www.notion.so/Not-shared-0123456789abcdef0123456789abcdef?pvs=4 send subpage 3
+parent=https://www.notion.so/Not-shared-0123456789abcdef0123456789abcdef?pvs=4; send subpage 3
 case $out in *"HTTP 404"*"(object_not_found: Could not find block with ID: 01234567-89ab-cdef-0123-456789abcdef."*) ok "a page not shared: 404 object_not_found, the URL's id used" ;;
 *) not_ok "a page not shared: 404 object_not_found, the URL's id used"; diag "$out" ;; esac
-parent=not-a-page send subpage 3
+parent=not-a-page; send subpage 3; parent=
 is "$out" "error: notion sink notion: parent_page: expected a page id (32 hex digits) or a Notion page URL ending in one" \
 	"a bad parent_page is refused before any request"
 run env NOTION_BASE_URL="$base" NOTION_PARENT="$PARENT" "$probe" notion subpage 1

@@ -208,7 +208,7 @@ static void test_markdown(void **st)
 	(void)st;
 	struct chored_report *r = chored_report_new("R *bold* | x");
 	chored_report_set_status(r, CHORED_PARTIAL);
-	chored_report_heading(r, 1, "H");
+	chored_report_heading(r, 1, "H #");
 	chored_report_paragraph(r,
 	                        "a|b `c` *d* _e_ [f](g) <h> # i\n# not a heading\n1. not a list");
 	chored_report_list_begin(r, true);
@@ -224,8 +224,8 @@ static void test_markdown(void **st)
 	char *m = chored_report_markdown(r);
 	assert_non_null(strstr(m, "# R \\*bold\\* \\| x\n\n**Status:** "));
 	assert_non_null(strstr(m, " partial\n"));
-	assert_non_null(strstr(m, "\n## H\n"));
-	assert_non_null(strstr(m, "\na\\|b \\`c\\` \\*d\\* \\_e\\_ \\[f\\](g) \\<h\\> # i\\\n"
+	assert_non_null(strstr(m, "\n## H \\#\n"));
+	assert_non_null(strstr(m, "\na\\|b \\`c\\` \\*d\\* \\_e\\_ \\[f\\](g) \\<h\\> \\# i\\\n"
 	                          "\\# not a heading\\\n1\\. not a list\n"));
 	assert_non_null(strstr(m, "\n1. one\n2. two\\\n   more\n"));
 	assert_non_null(strstr(m, "\n| a\\|b | c |\n| --- | --- |\n| x\\|y<br>z | \\`q\\` |\n"));

@@ -295,6 +295,49 @@ static void test_big_table(void **st)
 	chored_report_free(r);
 }
 
+static void test_wide_table(void **st)
+{
+	(void)st;
+	/* 99 rows of three 1999-character cells of quotes (each escaped as \" in JSON): far
+	 * beyond 500 KB as one table, so it is split by size, every part within the payload
+	 * limit and the rows all there, in order. */
+	char *q = malloc(2000);
+	memset(q, '"', 1999);
+	q[1999] = '\0';
+	struct chored_report *r = chored_report_new("W");
+	chored_report_table_begin(r, 3, (const char *[]){"a", "b", "c"});
+	char first[16];
+	for (int i = 0; i < 99; i++) {
+		snprintf(first, sizeof first, "%d", i);
+		chored_report_table_row(r, (const char *[]){first, q, q});
+		chored_report_table_row(r, (const char *[]){q, q, q});
+	}
+	chored_report_table_end(r);
+	struct json_object *bl = chored_report_notion_blocks(r);
+	size_t n = json_object_array_length(bl), rows = 0;
+	assert_true(n > 2);
+	int next = 0;
+	for (size_t i = 1; i < n; i++) {
+		struct json_object *t = json_object_array_get_idx(bl, i);
+		assert_true(strlen(json_object_to_json_string_ext(t, JSON_C_TO_STRING_PLAIN)) <
+		            490 * 1000);
+		struct json_object *ch = get(t, "table.children");
+		assert_string_equal(str(ch, "0.table_row.cells.0.0.text.content"), "a");
+		for (size_t j = 1; j < json_object_array_length(ch); j++, rows++) {
+			if (rows % 2 == 0) {
+				snprintf(first, sizeof first, "%d", next++);
+				assert_string_equal(str(json_object_array_get_idx(ch, j),
+				                        "table_row.cells.0.0.text.content"),
+				                    first);
+			}
+		}
+	}
+	assert_int_equal(rows, 198);
+	json_object_put(bl);
+	chored_report_free(r);
+	free(q);
+}
+
 static void test_languages(void **st)
 {
 	(void)st;
@@ -332,7 +375,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_types),          cmocka_unit_test(test_empty),
 	    cmocka_unit_test(test_split_boundary), cmocka_unit_test(test_long_text),
-	    cmocka_unit_test(test_big_table),      cmocka_unit_test(test_languages),
+	    cmocka_unit_test(test_big_table),      cmocka_unit_test(test_wide_table),
+	    cmocka_unit_test(test_languages),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
