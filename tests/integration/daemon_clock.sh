@@ -9,8 +9,8 @@
 # Needs root (CAP_SYS_TIME): CI runs as root on a throwaway machine; elsewhere this is a
 # TAP skip. The clock is off for a few seconds only, and the step is undone on every exit
 # path (trap) by setting the time measured before the step plus the CLOCK_MONOTONIC time
-# elapsed since, so the net clock is right. Other daemon tests hold a shared lock
-# (daemon_lib.sh) and never run across the step: this test takes it exclusively.
+# elapsed since, so the net clock is right. Every other integration test holds a shared
+# lock (tap.sh) and never runs across the step: this test takes it exclusively.
 STEP=60
 
 skip() {

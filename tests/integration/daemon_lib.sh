@@ -17,16 +17,7 @@ cleanup() {
 }
 trap cleanup EXIT
 umask 022
-# daemon_clock.sh steps the system clock: it holds this lock exclusively (clock_lock_mode=-x,
-# set before sourcing this file), every other daemon test holds it shared for its lifetime
-# (fd 9, inherited by the daemon it starts), so none of them runs across a step.
-if command -v flock >/dev/null 2>&1; then
-	exec 9>>"${TMPDIR:-/tmp}/chored-clock-test.lock"
-	if ! flock -w 900 "${clock_lock_mode:--s}" 9; then
-		echo "1..0 # SKIP could not take the clock-step lock within 900 s"
-		exit 0
-	fi
-fi
+# The clock-step lock is taken by tap.sh (shared; exclusive for daemon_clock.sh).
 mkdir -p "$tmp/conf.d" "$tmp/plugins"
 cp "$top_builddir/tests/plugins/stage/testplug.so" "$tmp/plugins/"
 CHORED_RUNNER=$top_builddir/daemon/chored-run-uninstalled

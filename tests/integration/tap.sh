@@ -49,3 +49,15 @@ plan_done() { echo "1..$tap_n"; [ "$tap_failed" -eq 0 ]; }
 : "${CHORED:?run through make check (CHORED is not set)}"
 # The conformance vectors live in ../shared beside the source tree (or CHORED_SHARED_DIR).
 shared_dir=${CHORED_SHARED_DIR:-${top_srcdir:-.}/../shared}
+
+# daemon_clock.sh steps the system clock: it holds this lock exclusively (clock_lock_mode=-x,
+# set before sourcing), every other integration test holds it shared for its lifetime (fd 9,
+# inherited by the daemons, runners and fakes it starts), so none measures time or compares
+# clocks across a step, even from another build tree running at the same time.
+if command -v flock >/dev/null 2>&1; then
+	exec 9>>"${TMPDIR:-/tmp}/chored-clock-test.lock"
+	if ! flock -w 900 "${clock_lock_mode:--s}" 9; then
+		echo "1..0 # SKIP could not take the clock-step lock within 900 s"
+		exit 0
+	fi
+fi

@@ -266,7 +266,7 @@ static void test_plugin_json(void **state)
 	o = json_object_array_get_idx(opts, 8);
 	assert_true(json_object_get_boolean(json_object_object_get(o, "secret")));
 	assert_true(json_object_object_get_ex(j, "commands", &cmds));
-	assert_int_equal(json_object_array_length(cmds), 2);
+	assert_int_equal(json_object_array_length(cmds), 3);
 	assert_string_equal(json_object_get_string(json_object_object_get(
 	                        json_object_array_get_idx(cmds, 1), "usage")),
 	                    "N");
