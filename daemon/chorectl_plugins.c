@@ -332,6 +332,24 @@ static struct chored_job *command_job(void *data, const char *name, char *err, s
 		return NULL;
 	}
 	json_object_object_add(in, "state", kv);
+	/* The state of the jobs its CHORED_OPT_JOB options name (chored_state_peer). */
+	struct json_object *peers = json_object_new_object();
+	for (size_t i = 0; i < j->n_options; i++) {
+		const struct chored_option *op = h->p->desc->options;
+		while (op && op->key && strcmp(op->key, j->options[i].key) != 0)
+			op++;
+		if (!op || !op->key || !(op->flags & CHORED_OPT_JOB))
+			continue;
+		struct json_object *pkv = NULL;
+		if (state_peek_kv(h->cfg->daemon.state, j->options[i].value, &pkv, err, errlen) <
+		    0) {
+			json_object_put(peers);
+			json_object_put(in);
+			return NULL;
+		}
+		json_object_object_add(peers, j->options[i].value, pkv);
+	}
+	json_object_object_add(in, "peers", peers);
 	json_object_object_add(in, "nominal", json_object_new_int64((int64_t)time(NULL)));
 	struct chored_job *job = chored__job_new(j->name, h->p->desc);
 	chored__job_set_emit(job, print_record, (void *)h->p);

@@ -14,6 +14,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "plugins.h"
+#include "plugins_value.h"
 #include "runinput_notify.h"
 #include "runner.h"
 #include "xalloc.h"
@@ -326,6 +327,26 @@ static void add_run_fields(struct run *r, struct json_object *in, struct json_ob
 	}
 }
 
+/* "peers": the state of the jobs that the job's CHORED_OPT_JOB options name, read-only for
+ * the plugin (chored_state_peer). */
+static void add_peers(struct run *r, struct json_object *in)
+{
+	const struct plugin *p = plugin_lookup(r->gen->plugins, r->job->plugin);
+	struct json_object *peers = NULL;
+	for (size_t i = 0; p && p->desc && i < r->job->n_options; i++) {
+		const struct cfg_kv *kv = &r->job->options[i];
+		const struct chored_option *o = plugin_option(p->desc, kv->key);
+		if (!o || !(o->flags & CHORED_OPT_JOB) || !*kv->value)
+			continue;
+		struct json_object *kvs = state_kv_json(r->d->st, kv->value);
+		if (!peers)
+			peers = json_object_new_object();
+		json_object_object_add(peers, kv->value, kvs ? kvs : json_object_new_object());
+	}
+	if (peers)
+		json_object_object_add(in, "peers", peers);
+}
+
 /* Builds the runner's input with the job's plugin state kv (taken); false when the run could
  * not start (then recorded as failed). */
 static bool prepare(struct run *r, struct json_object *kv)
@@ -339,6 +360,7 @@ static bool prepare(struct run *r, struct json_object *kv)
 		return false;
 	}
 	add_run_fields(r, in, kv);
+	add_peers(r, in);
 	runinput_add_notify(in, r->gen->cfg, r->job, r->d->st, r->id);
 	struct json_object *red;
 	size_t n_red =

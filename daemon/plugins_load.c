@@ -74,9 +74,10 @@ static bool schema_ok(struct plugin *p, const struct chored_plugin *d)
 			refuse(p, "option '%s': unknown type %u", o->key, (unsigned)o->type);
 			return false;
 		}
-		if (o->flags & ~(CHORED_OPT_REQUIRED | CHORED_OPT_SECRET)) {
+		if (o->flags & ~(CHORED_OPT_REQUIRED | CHORED_OPT_SECRET | CHORED_OPT_JOB)) {
 			refuse(p, "option '%s': unknown flags 0x%x", o->key,
-			       o->flags & ~(CHORED_OPT_REQUIRED | CHORED_OPT_SECRET));
+			       o->flags &
+			           ~(CHORED_OPT_REQUIRED | CHORED_OPT_SECRET | CHORED_OPT_JOB));
 			return false;
 		}
 		const char *expected;

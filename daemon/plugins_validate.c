@@ -239,6 +239,21 @@ static int perr_order(const void *a, const void *b)
 	return (x->seq > y->seq) - (x->seq < y->seq);
 }
 
+/* Options flagged CHORED_OPT_JOB must name a job of the configuration; true when clean. */
+static bool check_job_refs(struct perrs *E, const struct cfg *cfg, const struct cfg_job *job,
+                           const struct chored_plugin *d)
+{
+	size_t before = E->n;
+	for (size_t i = 0; i < job->n_options; i++) {
+		const struct cfg_kv *kv = &job->options[i];
+		const struct chored_option *o = plugin_option(d, kv->key);
+		if (o && (o->flags & CHORED_OPT_JOB) && *kv->value && !cfg_find_job(cfg, kv->value))
+			job_error(E, job, &kv->origin, kv->key, "no job '%s' in the configuration",
+			          kv->value);
+	}
+	return E->n == before;
+}
+
 size_t plugin_validate_config(const struct plugin_set *set, const struct cfg *cfg,
                               struct cfg_diag *diag)
 {
@@ -255,7 +270,7 @@ size_t plugin_validate_config(const struct plugin_set *set, const struct cfg *cf
 		else if (!p->desc)
 			job_error(&E, job, &job->plugin_origin, "plugin",
 			          "plugin '%s' was refused: %s", job->plugin, p->error);
-		else if (check_schema(&E, job, p->desc))
+		else if (check_schema(&E, job, p->desc) && check_job_refs(&E, cfg, job, p->desc))
 			check_plugin(&E, job, p->desc);
 	}
 	if (E.n)

@@ -11,6 +11,9 @@
  *          "options": {"command": "…", …}      resolved values, this job's only
  *          "redact": ["s3cr3t", …]             secret values to replace by ***
  *          "state": {"cursor": "…", …},       the job's persisted key/value state
+ *          "peers": {"JOB": {"key": "…"}},     absent unless the plugin flags an option
+ *                                              CHORED_OPT_JOB: the named jobs' state,
+ *                                              read-only (chored_state_peer)
  *          "limits": {"memory": BYTES, "cpu": SECONDS, "user": "name"},   each optional:
  *                                              applied by chored-run (setrlimit RLIMIT_AS /
  *                                              RLIMIT_CPU, then initgroups+setgid+setuid)

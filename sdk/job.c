@@ -6,6 +6,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <json-c/json.h>
+
 #include "job_impl.h"
 #include "units.h"
 
@@ -91,6 +93,7 @@ void chored__job_free(struct chored_job *job)
 	free(job->err_key);
 	free(job->summary);
 	job_notify_free(job->notify);
+	json_object_put(job->peers);
 	free(job);
 }
 

@@ -41,7 +41,10 @@ struct chored_job {
 	char *err_key; /* owned */
 	char *summary; /* owned, redacted */
 	struct job_notify *notify; /* owned by sdk/notify_host.c: this run's sinks (NULL: none) */
+	struct json_object *peers; /* owned: {"job": {"key": "value"}} of CHORED_OPT_JOB options */
 };
+
+struct json_object;
 
 /* Frees the run's notification context (sdk/notify_host.c); NULL is fine. */
 struct job_notify;

@@ -2,6 +2,7 @@
  * (a run) and chorectl (a plugin subcommand's chored_command_job). */
 #include <json-c/json.h>
 
+#include "job_impl.h"
 #include "job_private.h"
 
 static const char *get_str(struct json_object *doc, const char *key)
@@ -50,4 +51,18 @@ void chored__job_load_input(struct chored_job *job, struct json_object *doc)
 	const char *run_id = get_str(doc, "run_id");
 	chored__job_set_run(job, run_id ? run_id : "", nominal, dry_run, has_at, at);
 	chored__notify_setup(job, doc);
+	if (json_object_object_get_ex(doc, "peers", &o) &&
+	    json_object_is_type(o, json_type_object)) {
+		json_object_put(job->peers);
+		job->peers = json_object_get(o);
+	}
+}
+
+const char *chored_state_peer(struct chored_job *job, const char *peer, const char *key)
+{
+	struct json_object *st, *v;
+	if (!job->peers || !peer || !key || !json_object_object_get_ex(job->peers, peer, &st) ||
+	    !json_object_object_get_ex(st, key, &v) || !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
 }

@@ -28,9 +28,11 @@ static notify_send_fn sender(const char *type)
 int chored_notify(struct chored_job *job, const struct chored_report *r)
 {
 	struct job_notify *n = job->notify;
-	if (!n || !r)
+	if (!n)
 		return 0;
-	n->notified = true;
+	n->notified = true; /* also for r == NULL: the plugin decided there is no news */
+	if (!r)
+		return 0;
 	const char *status = notify_status_name(chored_report_status(r));
 	char *subject =
 	    notify_subject(chored_job_name(job), chored_report_status(r), chored__job_summary(job));

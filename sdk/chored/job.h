@@ -68,6 +68,11 @@ void chored_summary(struct chored_job *job, const char *fmt, ...)
 const char *chored_state_get(struct chored_job *job, const char *key);
 void chored_state_set(struct chored_job *job, const char *key, const char *value);
 
+/* Read-only state of another job, `peer`, named by this job's option flagged
+ * CHORED_OPT_JOB (the slot watcher reads the randomizer's plan), as it was when this run
+ * started. NULL when the key is unset or `peer` is not such a job. */
+const char *chored_state_peer(struct chored_job *job, const char *peer, const char *key);
+
 /* True once the host asked the run to stop (timeout, shutdown, replace): poll it in loops. */
 bool chored_job_cancelled(const struct chored_job *job);
 

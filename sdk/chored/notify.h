@@ -19,7 +19,8 @@ extern "C" {
 
 /* Delivers `r` (its status decides the policies) to every sink of the job whose policy asks
  * for it. Returns the number of sinks that failed (0: all delivered or none concerned).
- * Once a plugin has called it, the runner sends no default report after run() returns. */
+ * Once a plugin has called it, the runner sends no default report after run() returns;
+ * chored_notify(job, NULL) sends nothing and only says so (a watcher with no news). */
 int chored_notify(struct chored_job *job, const struct chored_report *r);
 
 #ifdef __cplusplus

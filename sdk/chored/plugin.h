@@ -37,6 +37,7 @@ enum chored_opt_type {
 
 #define CHORED_OPT_REQUIRED 0x1u /* the job must set it */
 #define CHORED_OPT_SECRET   0x2u /* only a ${secret:}/${file:}/${credential:} reference; never logged */
+#define CHORED_OPT_JOB      0x4u /* names another job whose state this job may read (chored_state_peer) */
 
 /* One key of the plugin's option schema (Fluent Bit's config_map: validation and help). */
 struct chored_option {
