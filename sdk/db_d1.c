@@ -140,9 +140,22 @@ static struct json_object *last_result(struct chored_db *db, struct json_object 
 	return r;
 }
 
+/* D1 runs several statements of one "sql" as a batch; the API promises one statement per
+ * call on every backend, as SQLite and PostgreSQL enforce it. */
+static int one_statement(struct chored_db *db, const char *sql)
+{
+	char brief[80];
+	if (db_count_statements(sql) > 1)
+		return db_fail(db, "d1: one statement per call; more SQL follows in \"%s\"",
+		               db_sql_brief(sql, brief, sizeof brief));
+	return 0;
+}
+
 static int d1_exec(struct chored_db *db, const char *sql, const struct chored_db_param *p, size_t n,
                    int64_t *changes)
 {
+	if (one_statement(db, sql) < 0)
+		return -1;
 	struct json_object *body = query_body(sql, p, n), *result;
 	int rc = d1_post(db, "raw", body, true, &result);
 	json_object_put(body);
@@ -168,6 +181,8 @@ static int d1_query(struct chored_db *db, struct chored_db_rows *rows, const cha
 	if (!dr)
 		return db_fail(db, "d1: out of memory");
 	rows->priv = dr;
+	if (one_statement(db, sql) < 0)
+		return -1;
 	struct json_object *body = query_body(sql, p, n);
 	int rc = d1_post(db, "raw", body, false, &dr->result);
 	json_object_put(body);

@@ -42,6 +42,8 @@ int db_split_feed(struct db_split *s, const char *p, size_t len,
  * comments, else the (borrowed) text of an unterminated statement. */
 const char *db_split_rest(struct db_split *s);
 void db_split_free(struct db_split *s);
+/* How many statements `sql` holds (an unterminated last one counts). */
+size_t db_count_statements(const char *sql);
 /* True when `stmt` is BEGIN..., COMMIT..., END..., or ROLLBACK (not ROLLBACK TO). */
 bool db_is_txn_control(const char *stmt);
 /* A malloc'd copy of `sql` with `?` placeholders outside quotes and comments numbered

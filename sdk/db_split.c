@@ -103,6 +103,25 @@ void db_split_free(struct db_split *s)
 	memset(s, 0, sizeof *s);
 }
 
+static int count_one(const char *stmt, void *data)
+{
+	(void)stmt;
+	(*(size_t *)data)++;
+	return 0;
+}
+
+size_t db_count_statements(const char *sql)
+{
+	struct db_split sp = {0};
+	size_t n = 0;
+	if (db_split_feed(&sp, sql, strlen(sql), count_one, &n) < 0)
+		n = 2; /* out of memory: not provably one statement */
+	else if (db_split_rest(&sp))
+		n++;
+	db_split_free(&sp);
+	return n;
+}
+
 /* The keyword at p (letters only) if it equals `w`, case-insensitively. */
 static bool word_is(const char *p, const char *w, const char **after)
 {

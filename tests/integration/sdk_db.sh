@@ -269,6 +269,8 @@ p -b "$base" "$d1url" sh "$(fault_cmd '{"malformed": true, "count": 1}')" \
 	-- query "SELECT * FROM t"
 is "$rc" 1 "d1: a malformed answer fails the call"
 contains "$out" "error: d1: raw: " "d1: and the error names the request"
+p -b "$base" "$d1url" exec "INSERT INTO t (id) VALUES (10); DROP TABLE t"
+contains "$out" "d1: one statement per call" "d1: a second statement in one call is refused"
 p -b "$base" "$d1url" exec "SELECT * FROM nosuch"
 is "$out" "error: d1: raw: HTTP 400: no such table: nosuch: SQLITE_ERROR (code 7500)" \
 	"d1: an SQL error comes from D1's error envelope"

@@ -149,6 +149,18 @@ static void dollar(void **state)
 	}
 }
 
+static void count(void **state)
+{
+	(void)state;
+	assert_int_equal(db_count_statements("SELECT 1"), 1);
+	assert_int_equal(db_count_statements("SELECT 1;"), 1);
+	assert_int_equal(db_count_statements("SELECT 1; -- done\n"), 1);
+	assert_int_equal(db_count_statements("SELECT 'a;b'; "), 1);
+	assert_int_equal(db_count_statements("SELECT 1; SELECT 2"), 2);
+	assert_int_equal(db_count_statements("INSERT INTO t VALUES('x'); DROP TABLE t;--')"), 2);
+	assert_int_equal(db_count_statements(""), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -157,6 +169,7 @@ int main(void)
 	    cmocka_unit_test(split_rest_and_stop),
 	    cmocka_unit_test(txn_control),
 	    cmocka_unit_test(dollar),
+	    cmocka_unit_test(count),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
