@@ -1,16 +1,17 @@
 /* s3:// backend: path-style requests signed by libcurl's CURLOPT_AWS_SIGV4 through
  * chored-sdk-http(3). libcurl 7.88 (Debian 12) signs what it is given verbatim, so every
  * request here is built the way the server canonicalizes it:
- * - x-amz-content-sha256 is always sent (7.88 does not add it) and is the real SHA-256 of
- *   the body: every body is in memory (small objects, one multipart part, XML), so the
- *   server verifies the payload for one pass over bytes already held. UNSIGNED-PAYLOAD
- *   is never needed.
+ * - x-amz-content-sha256 is always sent (7.88 does not add it): the real SHA-256 of small
+ *   bodies (XML, deletes), and UNSIGNED-PAYLOAD with a signed Content-MD5 for object data
+ *   (a PUT or one multipart part), as AWS SDKs upload: the server still rejects any byte
+ *   changed (BadDigest), and neither side pays a SHA-256 pass over every byte uploaded.
  * - the query is canonical already: names sorted, RFC 3986 escapes with uppercase hex,
  *   valueless parameters written "uploads=" / "delete=";
  * - keys are percent-encoded in the path ('/' kept), as S3 canonicalizes them;
  * - no x-amz-date (curl adds it), no valueless "Name:" header to suppress one (7.88 would
  *   still sign it), no header twice, and a Content-Type on every body (so curl adds no
  *   form content type of its own). */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,7 @@ struct s3_req {
 	size_t body_len;
 	const char *content_type; /* required with a body */
 	const char *content_md5;  /* may be NULL */
+	bool unsigned_payload;    /* object data: UNSIGNED-PAYLOAD, integrity by content_md5 */
 	chored_store_write_fn write;
 	void *write_data;
 	uint64_t *written;
@@ -100,9 +102,12 @@ static int s3_do(struct chored_store *st, const struct s3_req *r, struct chored_
 		store_set_error(st, "out of memory");
 		return -1;
 	}
-	if (r->body)
+	if (r->unsigned_payload)
+		snprintf(sha, sizeof sha, "UNSIGNED-PAYLOAD");
+	else if (r->body)
 		store_sha256_hex(r->body, r->body_len, sha);
-	snprintf(hsha, sizeof hsha, "x-amz-content-sha256: %s", r->body ? sha : EMPTY_SHA256);
+	snprintf(hsha, sizeof hsha, "x-amz-content-sha256: %s",
+	         r->body || r->unsigned_payload ? sha : EMPTY_SHA256);
 	headers[nh++] = hsha;
 	if (r->content_type) {
 		snprintf(htype, sizeof htype, "Content-Type: %s", r->content_type);
@@ -196,11 +201,15 @@ static int put_single(struct chored_store *st, const char *key, const unsigned c
                       struct chored_store_put_info *info)
 {
 	struct chored_http_response resp;
+	char md5[25];
+	store_md5_base64(buf ? buf : (const void *)"", n, md5);
 	struct s3_req r = {.method = "PUT",
 	                   .key = key,
 	                   .body = buf ? buf : (const void *)"",
 	                   .body_len = n,
-	                   .content_type = "application/octet-stream"};
+	                   .content_type = "application/octet-stream",
+	                   .content_md5 = md5,
+	                   .unsigned_payload = true};
 	int rc = s3_do(st, &r, &resp);
 	if (rc)
 		s3_fail(st, "PUT", key, &resp);
@@ -274,12 +283,16 @@ static int mpu_part(struct chored_store *st, struct mpu *m, const unsigned char 
 	unsigned no = m->parts + 1;
 	snprintf(num, sizeof num, "%u", no);
 	const char *q[] = {"partNumber", num, "uploadId", m->upload_id, NULL};
+	char md5[25];
+	store_md5_base64(buf, n, md5);
 	struct s3_req r = {.method = "PUT",
 	                   .key = m->key,
 	                   .query = q,
 	                   .body = buf,
 	                   .body_len = n,
-	                   .content_type = "application/octet-stream"};
+	                   .content_type = "application/octet-stream",
+	                   .content_md5 = md5,
+	                   .unsigned_payload = true};
 	int rc = s3_do(st, &r, &resp);
 	const char *etag = rc ? NULL : chored_http_header(&resp, "ETag");
 	if (rc) {

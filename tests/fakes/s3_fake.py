@@ -760,6 +760,18 @@ class S3Handler(fakelib.FakeHandler):
                     rec["body"] = body.bytes().decode("utf-8")
                 except UnicodeDecodeError:
                     pass
+            md5 = req.headers.get("content-md5")
+            if md5 is not None:  # S3 checks it on every request that carries one
+                try:
+                    want = base64.b64decode(md5.encode(), validate=True)
+                except ValueError:
+                    want = b""
+                if len(want) != 16:
+                    raise S3Error(400, "InvalidDigest", "The Content-MD5 you specified was "
+                                  "invalid.", Content_MD5=md5)
+                if want != body.md5.digest():
+                    raise S3Error(400, "BadDigest", "The Content-MD5 you specified did not "
+                                  "match what we received.")
             if body.sha and body.sha.hexdigest() != payload:
                 raise S3Error(400, "XAmzContentSHA256Mismatch", "The provided "
                               "'x-amz-content-sha256' header does not match what was computed.",
