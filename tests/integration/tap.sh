@@ -54,8 +54,13 @@ shared_dir=${CHORED_SHARED_DIR:-${top_srcdir:-.}/../shared}
 # set before sourcing), every other integration test holds it shared for its lifetime (fd 9,
 # inherited by the daemons, runners and fakes it starts), so none measures time or compares
 # clocks across a step, even from another build tree running at the same time.
-if command -v flock >/dev/null 2>&1; then
-	exec 9>>"${TMPDIR:-/tmp}/chored-clock-test.lock"
+# flock(2) locks through a read-only descriptor too, so whoever created the file (root in
+# CI, the unprivileged user of `make distcheck`), every user can lock it; it is created
+# world-readable.
+_clock_lock=${TMPDIR:-/tmp}/chored-clock-test.lock
+[ -e "$_clock_lock" ] || (umask 022 && : >>"$_clock_lock") 2>/dev/null
+if command -v flock >/dev/null 2>&1 && [ -r "$_clock_lock" ]; then
+	exec 9<"$_clock_lock"
 	if ! flock -w 900 "${clock_lock_mode:--s}" 9; then
 		echo "1..0 # SKIP could not take the clock-step lock within 900 s"
 		exit 0
