@@ -448,7 +448,8 @@ void api_free(struct api *api)
 	}
 	evhttp_free(api->http);
 	struct stat st;
-	if (lstat(api->path, &st) == 0 && st.st_dev == api->sock_dev && st.st_ino == api->sock_ino)
+	if (api->path && lstat(api->path, &st) == 0 && st.st_dev == api->sock_dev &&
+	    st.st_ino == api->sock_ino)
 		unlink(api->path);
 	free(api->path);
 	free(api);

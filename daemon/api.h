@@ -72,6 +72,14 @@ struct api_ops {
  * new server or NULL with the reason in err. */
 struct api *api_listen_unix(struct event_base *base, const char *path, const struct api_ops *ops,
                             void *data, char *err, size_t errlen);
+/* Serves the admin HTTP API on `addr` ("HOST:PORT" or "[V6]:PORT", from [daemon] listen) with
+ * the same routes plus the dashboard. `token` (copied; NULL = none) guards the mutating
+ * routes: Authorization: Bearer, compared in constant time. Returns a new server or NULL with
+ * the reason in err. */
+struct api *api_listen_tcp(struct event_base *base, const char *addr, const char *token,
+                           const struct api_ops *ops, void *data, char *err, size_t errlen);
+/* Replaces the admin token of a server from api_listen_tcp (reload); NULL = none. */
+void api_set_token(struct api *api, const char *token);
 /* Stops serving, answers held requests with 503, removes the socket file. */
 void api_free(struct api *api);
 

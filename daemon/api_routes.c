@@ -15,6 +15,7 @@
 
 #include "api.h"
 #include "api_internal.h"
+#include "dashboard.h"
 #include "civil.h"
 
 #define RUNS_LIMIT_DEFAULT 20
@@ -463,6 +464,9 @@ void api_route(struct evhttp_request *req, void *arg)
 	const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
 	const char *query = uri ? evhttp_uri_get_query(uri) : NULL;
 	enum evhttp_cmd_type want;
+	if (path && evhttp_request_get_command(req) == EVHTTP_REQ_GET &&
+	    api_dashboard_route(c.api, req, path))
+		return;
 	int route = split_path(&c, path) == 0 ? match(&c, &want) : -1;
 	if (route < 0) {
 		api_send_error(req, 404, "not_found", "no route %s", path ? path : "(none)");

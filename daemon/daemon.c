@@ -23,6 +23,7 @@
 #include "api.h"
 #include "jobrun.h"
 #include "log.h"
+#include "metrics.h"
 #include "plugins.h"
 #include "slots.h"
 #include "sdnotify.h"
@@ -351,12 +352,14 @@ static void record_skip(struct daemon *d, struct jstate *js, int64_t nominal, en
 	char err[256];
 	int rc = state_run_skip(d->st, js->job->name, nominal, trig, why, daemon_now_ms(), &id, err,
 	                        sizeof err);
-	if (rc < 0)
+	if (rc < 0) {
 		log_msg(LOG_L_ERR, "job %s: could not record a skipped slot: %s", js->job->name,
 		        err);
-	else if (rc == 0)
+	} else if (rc == 0) {
 		log_msg(LOG_L_INFO, "job %s slot %" PRId64 " skipped: %s", js->job->name, nominal,
 		        why);
+		metrics_run_ended(js->job->name, RUN_SKIPPED, 0, -1);
+	}
 }
 
 /* A slot is due: run it now, or apply the job's overlap policy. */
@@ -661,6 +664,19 @@ static void startup_runs(struct daemon *d)
 		kick(d, &d->gen->jobs[i]);
 }
 
+/* The admin listener follows the token of the live generation; a new `listen` address
+ * needs a restart (rebinding could fail after the reload was accepted). */
+static void admin_reconfigure(struct daemon *d)
+{
+	const struct cfg_daemon *dc = &d->gen->cfg->daemon;
+	if (d->admin)
+		api_set_token(d->admin, dc->admin_token);
+	if (strcmp(dc->listen ? dc->listen : "", d->admin_listen ? d->admin_listen : "") != 0)
+		log_msg(LOG_L_WARNING,
+		        "[daemon] listen changed to \"%s\": restart chored to apply it",
+		        dc->listen ? dc->listen : "");
+}
+
 /* ---- events: timer, reload, signals, watchdog ---- */
 
 static void on_timer(evutil_socket_t fd, short what, void *arg)
@@ -732,6 +748,7 @@ static void on_reload(evutil_socket_t fd, short what, void *arg)
 	char status[600];
 	if (!g) {
 		d->reload_failed++;
+		metrics_reload(false);
 		struct json_object *errors = json_object_new_array();
 		log_msg(LOG_L_ERR, "reload rejected, keeping generation %u (%zu errors)",
 		        d->gen->id, diag.n_errors);
@@ -747,8 +764,10 @@ static void on_reload(evutil_socket_t fd, short what, void *arg)
 		json_object_put(errors);
 	} else {
 		d->reloads++;
+		metrics_reload(true);
 		int64_t t1 = daemon_mono_ns();
 		gen_install(d, g, false);
+		admin_reconfigure(d);
 		int64_t t2 = daemon_mono_ns();
 		log_msg(LOG_L_INFO, "reloaded: generation %u, %zu jobs (%.1f ms; swap %.1f ms)",
 		        g->id, g->cfg->n_jobs, (double)(t2 - t0) / 1e6, (double)(t2 - t1) / 1e6);
@@ -881,6 +900,10 @@ static void daemon_free(struct daemon *d)
 		retry_free(d, d->retries);
 	if (d->api)
 		api_free(d->api);
+	if (d->admin)
+		api_free(d->admin);
+	free(d->admin_listen);
+	metrics_free();
 	free(d->reload_waiters);
 	release_retired(d);
 	if (d->gen) {
@@ -981,6 +1004,16 @@ int daemon_main(const struct daemon_opts *opts)
 			log_msg(LOG_L_ERR, "control socket: %s", err);
 			daemon_free(d);
 			return EX_CANTCREAT;
+		}
+	}
+	if (g->cfg->daemon.listen && *g->cfg->daemon.listen) {
+		d->admin_listen = xstrdup(g->cfg->daemon.listen);
+		d->admin = api_listen_tcp(d->base, d->admin_listen, g->cfg->daemon.admin_token,
+		                          &daemon_api_ops, d, err, sizeof err);
+		if (!d->admin) {
+			log_msg(LOG_L_ERR, "admin HTTP: %s", err);
+			daemon_free(d);
+			return EX_UNAVAILABLE;
 		}
 	}
 	uint64_t wd = sdnotify_watchdog_usec();

@@ -44,6 +44,9 @@ struct jstate {
 	struct run *running;       /* the live run of this job (any generation), or NULL */
 	struct pending *pending;   /* FIFO, owned */
 	size_t n_pending, cap_pending;
+	/* Slots that passed without a run since the daemon started (missed-run alarm). */
+	uint64_t missed;
+	int64_t last_missed; /* nominal of the latest missed slot (UTC s), 0 = none */
 };
 
 struct gen {
@@ -63,7 +66,9 @@ struct daemon {
 	struct gen *gen;         /* live generation (one reference) */
 	unsigned n_gens;         /* generations built so far */
 	struct state *st;
-	struct api *api;
+	struct api *api;    /* control socket */
+	struct api *admin;  /* admin HTTP on [daemon] listen, NULL when off */
+	char *admin_listen; /* the address it serves (listen changes need a restart) */
 	char *socket_path;
 	int64_t started_ms;
 

@@ -13,6 +13,7 @@
 #include "civil.h"
 #include "daemon.h"
 #include "log.h"
+#include "metrics.h"
 #include "plugins.h"
 #include "plugins_value.h"
 #include "runinput_notify.h"
@@ -266,6 +267,8 @@ static void finish(struct run *r, enum run_status status, int sig, const char *s
 	if (r->start_lag_us < 0)
 		log_timing(r); /* the plugin never started: still one timing line per run */
 	record_finish(r, r->summary);
+	metrics_run_ended(r->job->name, status, (double)(r->ended_ms - r->started_ms) / 1e3,
+	                  r->trigger == TRIG_SCHEDULE ? (double)r->spawn_lag_us / 1e6 : -1);
 	int level = status == RUN_OK || status == RUN_PARTIAL ? LOG_L_INFO : LOG_L_WARNING;
 	log_msg(level, "job %s run %" PRId64 " %s%s%s (%" PRId64 " ms)", r->job->name, r->id,
 	        run_status_name(status), r->summary ? ": " : "", r->summary ? r->summary : "",

@@ -5,7 +5,7 @@
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/contrib/dev/deps.sh"
-chored_install_deps || exit 1
+chored_install_deps $CHORED_TEST_PACKAGES || exit 1
 cd "$top" || exit 1
 : "${CHORED_SHARED_DIR:=$(cd "$top/.." && pwd)/shared}"
 export CHORED_SHARED_DIR

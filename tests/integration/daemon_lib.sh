@@ -26,14 +26,20 @@ db=$tmp/state.db
 sock=$tmp/run/chored.sock
 log=$tmp/daemon.log
 
-# write_conf [EXTRA DAEMON KEYS…]: the main file; jobs go into conf.d/ drop-ins.
+# write_conf [EXTRA DAEMON KEYS…]: the main file; jobs go into conf.d/ drop-ins. The admin
+# HTTP listener is off unless a `listen = …` key is given: tests run side by side.
 write_conf() {
 	{
 		echo "[daemon]"
 		echo "state = sqlite://$db"
 		echo "plugin_dir = $tmp/plugins"
 		echo "socket = $sock"
-		for kv in "$@"; do echo "$kv"; done
+		_listen=
+		for kv in "$@"; do
+			case $kv in listen*) _listen=1 ;; esac
+			echo "$kv"
+		done
+		[ -n "$_listen" ] || echo "listen ="
 	} >"$tmp/chored.conf"
 }
 
