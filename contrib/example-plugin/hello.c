@@ -8,7 +8,11 @@
  *   plugin = hello
  *   schedule = @daily
  *   who = team
+ *
+ * `chorectl hello greeting [JOB]` prints what a job's runs say, from its configuration.
  */
+#include <stdio.h>
+
 #include <chored/plugin.h>
 
 static const struct chored_option options[] = {
@@ -41,9 +45,32 @@ static enum chored_status run(struct chored_job *job)
 	return CHORED_OK;
 }
 
+/* chorectl hello greeting [JOB]: a subcommand reads a configured job, no daemon needed. */
+static int cmd_greeting(int argc, char **argv)
+{
+	char err[256];
+	if (argc > 2 || (argc == 2 && argv[1][0] == '-')) {
+		fprintf(stderr, "usage: chorectl hello greeting [JOB]\n");
+		return 64; /* EX_USAGE */
+	}
+	struct chored_job *job = chored_command_job(argc == 2 ? argv[1] : NULL, err, sizeof err);
+	if (!job) {
+		fprintf(stderr, "chorectl hello greeting: %s\n", err);
+		return 65; /* EX_DATAERR */
+	}
+	long long n = (long long)chored_job_opt_int(job, "times");
+	printf("hello, %s (%lld time%s)\n", chored_job_opt(job, "who"), n, n == 1 ? "" : "s");
+	return 0;
+}
+
+static const struct chored_command commands[] = {
+    {"greeting", "[JOB]", "print what the job's runs say", cmd_greeting},
+    {0},
+};
+
 CHORED_EXPORT const struct chored_plugin chored_plugin_v1 = {
     CHORED_PLUGIN_HEADER, .name = "hello",
     .version = "1.0",     .summary = "greets someone (example plugin)",
-    .options = options,   .check = check,
-    .run = run,
+    .options = options,   .commands = commands,
+    .check = check,       .run = run,
 };
