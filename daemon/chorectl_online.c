@@ -118,6 +118,18 @@ struct optspec {
 	int min_args, max_args;
 };
 
+/* A run id argument: a positive decimal integer, said so on stderr when it is not. */
+static bool parse_run_id(const char *verb, const char *arg, long long *id)
+{
+	char *end;
+	*id = strtoll(arg, &end, 10);
+	if (end == arg || *end || *id < 1 || arg[0] == '+') {
+		fprintf(stderr, "chorectl %s: run id '%s' is not a positive integer\n", verb, arg);
+		return false;
+	}
+	return true;
+}
+
 static int parse_opts(struct session *s, int argc, char **argv, const struct optspec *spec)
 {
 	struct option longopts[8] = {
@@ -515,13 +527,9 @@ int chorectl_cancel(const struct chorectl_opts *o, int argc, char **argv)
 	int rc = parse_opts(&s, argc, argv, &spec);
 	if (rc >= 0)
 		return rc;
-	const char *arg = argv[optind];
-	char *end;
-	long long id = strtoll(arg, &end, 10);
-	if (end == arg || *end || id < 1 || arg[0] == '+') {
-		fprintf(stderr, "chorectl cancel: run id '%s' is not a positive integer\n", arg);
+	long long id;
+	if (!parse_run_id("cancel", argv[optind], &id))
 		return EX_USAGE;
-	}
 	if ((rc = open_session(&s, o, "cancel")))
 		return rc;
 	char path[64];
@@ -715,13 +723,9 @@ int chorectl_logs(const struct chorectl_opts *o, int argc, char **argv)
 	int rc = parse_opts(&s, argc, argv, &spec);
 	if (rc >= 0)
 		return rc;
-	const char *arg = argv[optind];
-	char *end;
-	long long id = strtoll(arg, &end, 10);
-	if (end == arg || *end || id < 1 || arg[0] == '+') {
-		fprintf(stderr, "chorectl logs: run id '%s' is not a positive integer\n", arg);
+	long long id;
+	if (!parse_run_id("logs", argv[optind], &id))
 		return EX_USAGE;
-	}
 	if ((rc = open_session(&s, o, "logs")))
 		return rc;
 	char path[64];
