@@ -15,7 +15,11 @@
 #include <json-c/json.h>
 
 #include "chored-build.h"
+#include "chored/notify.h"
+#include "chored/report.h"
+#include "job_impl.h"
 #include "job_private.h"
+#include "notify_impl.h"
 #include "run_limits.h"
 #include "runproto.h"
 #include "sysexits_compat.h"
@@ -26,6 +30,10 @@
 /* The job and plugin the SIGTERM handler reaches. */
 static struct chored_job *volatile sig_job;
 static const struct chored_plugin *volatile sig_plugin;
+/* The job whose plugin is in run(): once it has called chored_notify, a "notified" record
+ * tells chored not to report a later crash or timeout again (runproto.h). */
+static struct chored_job *run_job;
+static bool notified_sent;
 
 static void on_sigterm(int sig)
 {
@@ -100,10 +108,26 @@ static struct json_object *shorten(struct json_object *rec)
 	return copy;
 }
 
+static void emit_line(void *data, struct json_object *rec);
+
+/* Sends "notified" once, before the first record that follows the plugin's chored_notify
+ * call (which logs one line per sink): job_notify.notified is libchored's own flag. */
+static void check_notified(void)
+{
+	if (notified_sent || !run_job || !run_job->notify || !run_job->notify->notified)
+		return;
+	notified_sent = true;
+	struct json_object *rec = json_object_new_object();
+	json_object_object_add(rec, "t", json_object_new_string("notified"));
+	emit_line(NULL, rec);
+	json_object_put(rec);
+}
+
 /* The emit sink: one record, one line, one write. */
 static void emit_line(void *data, struct json_object *rec)
 {
 	(void)data;
+	check_notified();
 	const int flags = JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE;
 	size_t len;
 	const char *s = json_object_to_json_string_length(rec, flags, &len);
@@ -330,6 +354,105 @@ static int usage(FILE *f, int status)
 	return status;
 }
 
+/* A sink's policy for a report of `status` — a run status ("crashed", "timeout", …) or
+ * "missed" — after `prev` (NULL: no earlier run), as libchored's policies read. */
+static bool policy_wants(const char *policy, const char *status, const char *prev)
+{
+	if (strcmp(policy, "always") == 0)
+		return true;
+	if (strcmp(policy, "never") == 0)
+		return false;
+	if (strcmp(policy, "on-change") == 0)
+		return !prev || strcmp(prev, status) != 0;
+	return strcmp(status, "ok") != 0; /* on-failure, and unknown policies */
+}
+
+/* "notify_only" (runproto.h): the report of a run or slot that the plugin could not send —
+ * the job's sinks whose policy asks for `status`, the summary, the run id and slot — built
+ * and delivered without loading the plugin. Reports through fd 3 like a run: log records,
+ * then a result (ok: every wanted sink got it, partial: some, failed: none). */
+static int serve_notify_only(struct json_object *doc, struct json_object *no,
+                             struct chored_job *early)
+{
+	const char *name = get_str(doc, "job");
+	const char *status = get_str(no, "status");
+	const char *summary = get_str(no, "summary");
+	struct json_object *v, *sinks;
+	int64_t nominal =
+	    json_object_object_get_ex(no, "nominal", &v) ? json_object_get_int64(v) : 0;
+	if (!name || !*name)
+		return fail(early, "input: \"job\" (the job's name) is missing");
+	if (!status || !*status)
+		return fail(early, "input: \"notify_only\" has no \"status\"");
+	if (!summary)
+		summary = "";
+	/* The SDK decides by ok/partial/failed; the policy here is decided on the real status
+	 * (on-change: crashed after crashed is no change), and the chosen sinks get "always". */
+	const char *prev = get_str(doc, "previous_status");
+	struct json_object *wanted = json_object_new_array();
+	if (json_object_object_get_ex(doc, "notify", &sinks) &&
+	    json_object_is_type(sinks, json_type_array)) {
+		for (size_t i = 0; i < json_object_array_length(sinks); i++) {
+			struct json_object *e = json_object_array_get_idx(sinks, i);
+			const char *policy = get_str(e, "policy");
+			if (!json_object_is_type(e, json_type_object) ||
+			    !policy_wants(policy ? policy : "on-failure", status, prev))
+				continue;
+			struct json_object *c = json_object_new_object();
+			json_object_object_foreach(e, key, val)
+			{
+				if (strcmp(key, "policy") != 0)
+					json_object_object_add(c, key, json_object_get(val));
+			}
+			json_object_object_add(c, "policy", json_object_new_string("always"));
+			json_object_array_add(wanted, c);
+		}
+	}
+	size_t n_wanted = json_object_array_length(wanted);
+	json_object_object_add(doc, "notify", wanted);
+	if (!n_wanted) {
+		emit_result("ok", "no sink's policy asks for it");
+		return 0;
+	}
+	struct chored_job *job = chored__job_new(name, NULL);
+	chored__job_set_emit(job, emit_line, NULL);
+	chored__job_load_input(job, doc);
+	char *text = chored__job_redact(job, summary);
+	size_t sl = strlen(status);
+	/* The subject reads "[chored] ❌ JOB: failed — crashed: killed by SIGSEGV". */
+	if (strncmp(text, status, sl) == 0 && text[sl] == ':')
+		chored_summary(job, "%s", text);
+	else
+		chored_summary(job, "%s%s%s", status, *text ? ": " : "", text);
+	char title[300];
+	snprintf(title, sizeof title, "%s: %s", name, status);
+	struct chored_report *r = chored_report_new(title);
+	chored_report_set_status(r, CHORED_FAILED);
+	if (*text)
+		chored_report_paragraph(r, "%s", text);
+	char when[32] = "";
+	time_t t = (time_t)nominal;
+	struct tm tm;
+	if (nominal && gmtime_r(&t, &tm))
+		strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	const char *run_id = get_str(doc, "run_id");
+	if (run_id && *run_id)
+		chored_report_paragraph(r, "Run %s%s%s. Its record: chorectl logs %s", run_id,
+		                        *when ? ", slot " : "", when, run_id);
+	else if (*when)
+		chored_report_paragraph(r, "Slot %s.", when);
+	if (strcmp(status, "missed") == 0)
+		chored_report_paragraph(r, "History: chorectl history %s", name);
+	int failed = chored_notify(job, r);
+	chored_report_free(r);
+	free(text);
+	char res[80];
+	snprintf(res, sizeof res, "%zu of %zu sinks notified", n_wanted - (size_t)failed, n_wanted);
+	emit_result(failed == 0 ? "ok" : (size_t)failed < n_wanted ? "partial" : "failed", res);
+	chored__job_free(job);
+	return 0;
+}
+
 /* Loads the plugin and performs the run described by `doc`; reports through fd 3. */
 static int serve(struct json_object *doc, struct chored_job *early)
 {
@@ -375,7 +498,10 @@ static int serve(struct json_object *doc, struct chored_job *early)
 		sigaction(SIGTERM, &sa, NULL);
 	}
 	emit_started();
+	run_job = job;
 	enum chored_status st = p->run(job);
+	check_notified();
+	run_job = NULL;
 	fflush(stdout);
 	chored__notify_after_run(job, st);
 	emit_result(status_name(st), chored__job_summary(job));
@@ -421,7 +547,12 @@ int main(int argc, char **argv)
 		rc = fail(early, err);
 	} else {
 		chored__job_load_redactions(early, doc);
-		rc = serve(doc, early);
+		struct json_object *no;
+		if (json_object_object_get_ex(doc, "notify_only", &no) &&
+		    json_object_is_type(no, json_type_object))
+			rc = serve_notify_only(doc, no, early);
+		else
+			rc = serve(doc, early);
 	}
 	chored__job_free(early);
 	json_object_put(doc);

@@ -24,6 +24,7 @@
 #include "jobrun.h"
 #include "log.h"
 #include "metrics.h"
+#include "missed.h"
 #include "plugins.h"
 #include "slots.h"
 #include "sdnotify.h"
@@ -330,6 +331,39 @@ static void pending_push(struct jstate *js, int64_t nominal, unsigned attempt,
 	js->pending[js->n_pending++] = (struct pending){nominal, attempt, trig, due_ns};
 }
 
+/* Counts `n` slots of js that passed without a run (the newest `last`), logs one line,
+ * records them as one skipped run at slot `last` with the summary (when `record`; trigger
+ * schedule, as an overlap skip: the schedule made the slot due, nothing ran it), and
+ * notifies the job's sinks. */
+static void note_missed(struct daemon *d, struct jstate *js, const char *cause,
+                        enum run_trigger trig, uint64_t n, bool at_least, int64_t first,
+                        int64_t last, bool record)
+{
+	const char *name = js->job->name;
+	js->missed += n;
+	if (last > js->last_missed)
+		js->last_missed = last;
+	metrics_missed(name, n > UINT32_MAX ? UINT32_MAX : (unsigned)n);
+	char summary[300], err[256];
+	missed_summary(summary, sizeof summary, cause, n, at_least, first, last);
+	int64_t id = 0;
+	if (record) {
+		int rc = state_run_skip(d->st, name, last, trig, summary, daemon_now_ms(), &id, err,
+		                        sizeof err);
+		if (rc < 0)
+			log_msg(LOG_L_ERR, "job %s: could not record the missed slots: %s", name,
+			        err);
+		else if (rc == 1) {
+			/* Another daemon sharing the store recorded (and notified) it. */
+			log_msg(LOG_L_INFO, "job %s: %s (recorded by another daemon)", name,
+			        summary);
+			return;
+		}
+	}
+	log_msg(LOG_L_WARNING, "job %s: %s", name, summary);
+	missed_notify(d, d->gen, js->job, "missed", summary, last, id);
+}
+
 /* Starts waiting slots while the job has no run in flight. */
 static void kick(struct daemon *d, struct jstate *js)
 {
@@ -338,11 +372,29 @@ static void kick(struct daemon *d, struct jstate *js)
 		memmove(js->pending, js->pending + 1, (js->n_pending - 1) * sizeof *js->pending);
 		js->n_pending--;
 		int64_t due = p.due_ns ? p.due_ns : daemon_real_ns();
+		bool claimed;
+		char err[300], cause[400];
 		struct run *r = run_start(d, d->gen, js->job, p.nominal, p.attempt, p.trigger,
-		                          false, false, 0, due, NULL, NULL, 0);
-		if (r && run_live(r))
+		                          false, false, 0, due, &claimed, err, sizeof err);
+		if (r && run_live(r)) {
 			js->running = r;
+		} else if (!r && !claimed) {
+			/* The store refused the claim: the slot passes without a run. */
+			snprintf(cause, sizeof cause, "the run could not start (%s)", err);
+			note_missed(d, js, cause, p.trigger, 1, false, p.nominal, p.nominal, false);
+		}
 	}
+}
+
+void daemon_slot_not_run(struct daemon *d, const struct run *r)
+{
+	struct jstate *js = daemon_jstate(d, r->job->name);
+	if (!js)
+		return; /* the job was removed: its counters went with it */
+	js->missed++;
+	if (r->nominal > js->last_missed)
+		js->last_missed = r->nominal;
+	metrics_missed(js->job->name, 1);
 }
 
 static void record_skip(struct daemon *d, struct jstate *js, int64_t nominal, enum run_trigger trig,
@@ -359,6 +411,20 @@ static void record_skip(struct daemon *d, struct jstate *js, int64_t nominal, en
 		log_msg(LOG_L_INFO, "job %s slot %" PRId64 " skipped: %s", js->job->name, nominal,
 		        why);
 		metrics_run_ended(js->job->name, RUN_SKIPPED, 0, -1);
+		js->missed++;
+		if (nominal > js->last_missed)
+			js->last_missed = nominal;
+		metrics_missed(js->job->name, 1);
+		/* One message per run that blocks the slots, not one per skipped slot. */
+		int64_t blocker = js->running ? js->running->id : 0;
+		if (!blocker || blocker != js->skip_notified_run) {
+			char summary[300];
+			js->skip_notified_run = blocker;
+			missed_notify(d, d->gen, js->job, "missed",
+			              missed_summary(summary, sizeof summary, why, 1, false,
+			                             nominal, nominal),
+			              nominal, id);
+		}
 	}
 }
 
@@ -420,13 +486,16 @@ static void fire_due(struct daemon *d, struct jstate *js, bool clock_moved)
 	bool late_slot = sched_next(js->job, nominal, &n2) && n2 <= now;
 	if (late_slot || (clock_moved && real - due_ns > MISSED_NS)) {
 		int64_t slots[64];
-		size_t missed;
-		size_t n = sched_catchup(js->job, nominal - 1, now, slots, 64, &missed);
+		struct sched_gap gap;
+		size_t n = sched_catchup(js->job, nominal - 1, now, slots, 64, &gap);
 		log_msg(LOG_L_NOTICE,
-		        "job %s: woke %" PRId64
-		        " s late, %zu slots missed (clock step or suspend); "
+		        "job %s: woke %" PRId64 " s late, %zu slots due (clock step or suspend); "
 		        "catching up %zu",
-		        js->job->name, now - nominal, missed, n);
+		        js->job->name, now - nominal, gap.found, n);
+		if (gap.missed)
+			note_missed(d, js, "the clock jumped or the machine was suspended",
+			            TRIG_SCHEDULE, gap.missed, gap.capped, gap.first, gap.last,
+			            true);
 		for (size_t i = 0; i < n; i++)
 			pending_push(js, slots[i], 1, TRIG_CATCHUP, 0);
 		base = now;
@@ -508,7 +577,12 @@ void daemon_run_ended(struct daemon *d, struct run *r)
 		js->running = NULL;
 		kick(d, js);
 	}
-	if (d->stopping && !any_live_run(d))
+	daemon_maybe_exit(d);
+}
+
+void daemon_maybe_exit(struct daemon *d)
+{
+	if (d->stopping && !any_live_run(d) && !missed_notify_live(d))
 		event_base_loopexit(d->base, NULL);
 }
 
@@ -562,6 +636,9 @@ static void gen_install(struct daemon *d, struct gen *g, bool startup)
 		struct jstate *o = gen_jstate(old, js->job->name);
 		if (o) {
 			js->running = o->running;
+			js->missed = o->missed;
+			js->last_missed = o->last_missed;
+			js->skip_notified_run = o->skip_notified_run;
 			if (js->job->enabled) { /* waiting slots follow the job unless disabled */
 				js->pending = o->pending;
 				js->n_pending = o->n_pending;
@@ -647,14 +724,17 @@ static void startup_runs(struct daemon *d)
 		if (rc < 0)
 			continue;
 		int64_t slots[SCHED_CATCHUP_HARD_MAX];
-		size_t missed;
-		size_t n = sched_catchup(j, stamp, now, slots, SCHED_CATCHUP_HARD_MAX, &missed);
-		if (missed)
-			log_msg(LOG_L_INFO, "job %s: %zu slots missed while down; catching up %zu",
-			        j->name, missed, n);
+		struct sched_gap gap;
+		size_t n = sched_catchup(j, stamp, now, slots, SCHED_CATCHUP_HARD_MAX, &gap);
+		if (gap.found)
+			log_msg(LOG_L_INFO, "job %s: %zu slots passed while down; catching up %zu",
+			        j->name, gap.found, n);
+		if (gap.missed)
+			note_missed(d, js, "chored was not running", TRIG_SCHEDULE, gap.missed,
+			            gap.capped, gap.first, gap.last, true);
 		for (size_t k = 0; k < n; k++)
 			pending_push(js, slots[k], 1, TRIG_CATCHUP, 0);
-		if (j->catchup == CFG_CATCHUP_NONE && missed)
+		if (j->catchup == CFG_CATCHUP_NONE && gap.found)
 			state_stamp_set(d->st, j->name, now);
 	}
 	if (fresh_boot)
@@ -850,7 +930,7 @@ static void on_sigterm(evutil_socket_t sig, short what, void *arg)
 		retry_free(d, d->retries);
 	for (size_t i = 0; i < d->gen->cfg->n_jobs; i++)
 		d->gen->jobs[i].n_pending = 0; /* not begun: catch-up finds them next start */
-	if (!any_live_run(d)) {
+	if (!any_live_run(d) && !missed_notify_live(d)) {
 		log_msg(LOG_L_INFO, "%s: stopping", strsignal((int)sig));
 		event_base_loopexit(d->base, NULL);
 		return;
@@ -896,6 +976,7 @@ static void daemon_free(struct daemon *d)
 {
 	while (d->runs)
 		run_free(d->runs);
+	missed_notify_free_all(d);
 	while (d->retries)
 		retry_free(d, d->retries);
 	if (d->api)

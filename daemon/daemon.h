@@ -47,6 +47,9 @@ struct jstate {
 	/* Slots that passed without a run since the daemon started (missed-run alarm). */
 	uint64_t missed;
 	int64_t last_missed; /* nominal of the latest missed slot (UTC s), 0 = none */
+	/* The run whose overlap skips were last notified: one message per blocking run, not
+	 * one per skipped slot. */
+	int64_t skip_notified_run;
 };
 
 struct gen {
@@ -57,7 +60,8 @@ struct gen {
 	struct jstate *jobs; /* parallel to cfg->jobs */
 };
 
-struct retry; /* a timer for one retry (daemon.c) */
+struct retry;    /* a timer for one retry (daemon.c) */
+struct notifier; /* a notify-only chored-run in flight (missed_notify.c) */
 
 struct daemon {
 	struct event_base *base;
@@ -99,6 +103,7 @@ struct daemon {
 
 	struct run *runs; /* live runs and ended ones kept a while for their events */
 	struct retry *retries;
+	struct notifier *notifiers; /* owned list (missed_notify.c) */
 	uint64_t rng;
 };
 
@@ -130,6 +135,11 @@ void daemon_hold_run(struct daemon *d, struct run *r);
 void daemon_unhold_run(struct daemon *d, struct run *r);
 /* Called by jobrun.c when a run has ended and been recorded. */
 void daemon_run_ended(struct daemon *d, struct run *r);
+/* A run of a scheduled slot (not manual, not a dry run) ended without its plugin ever
+ * running (the runner could not start, load or check it): its slot counts as missed. */
+void daemon_slot_not_run(struct daemon *d, const struct run *r);
+/* While stopping: ends the loop once no run and no notification is in flight. */
+void daemon_maybe_exit(struct daemon *d);
 
 /* The api_ops table of daemon_api.c. */
 extern const struct api_ops daemon_api_ops;

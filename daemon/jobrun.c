@@ -14,6 +14,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "metrics.h"
+#include "missed.h"
 #include "plugins.h"
 #include "plugins_value.h"
 #include "runinput_notify.h"
@@ -195,6 +196,8 @@ static void on_record(void *data, struct json_object *rec)
 			return;
 		bool has = json_object_object_get_ex(rec, "value", &v) && v;
 		set_change(r, json_object_get_string(key), has ? json_object_get_string(v) : NULL);
+	} else if (strcmp(type, "notified") == 0) {
+		r->notified = true;
 	}
 }
 
@@ -253,6 +256,17 @@ static void linger_expired(evutil_socket_t fd, short what, void *arg)
 	run_free(arg);
 }
 
+/* Whether the daemon reports the run to its sinks: the runner does when the plugin's run()
+ * returns (its default report, or the plugin's own); when it crashed, timed out or never
+ * entered run() nothing was sent, unless the plugin had already called chored_notify. */
+static bool daemon_reports(const struct run *r, enum run_status status)
+{
+	if (r->dry_run || r->notified || r->job->n_notify == 0)
+		return false;
+	return status == RUN_CRASHED || status == RUN_TIMEOUT ||
+	       (status == RUN_FAILED && r->start_lag_us < 0);
+}
+
 /* The run is over: record it, keep it a while for its events, hand back to the daemon. */
 static void finish(struct run *r, enum run_status status, int sig, const char *summary)
 {
@@ -273,6 +287,18 @@ static void finish(struct run *r, enum run_status status, int sig, const char *s
 	log_msg(level, "job %s run %" PRId64 " %s%s%s (%" PRId64 " ms)", r->job->name, r->id,
 	        run_status_name(status), r->summary ? ": " : "", r->summary ? r->summary : "",
 	        r->ended_ms - r->started_ms);
+	if (status != RUN_OK && status != RUN_PARTIAL && status != RUN_CANCELLED) {
+		if (r->start_lag_us < 0 && r->trigger != TRIG_MANUAL && !r->dry_run)
+			daemon_slot_not_run(r->d, r);
+		if (daemon_reports(r, status))
+			missed_notify(r->d, r->gen, r->job, run_status_name(status), r->summary,
+			              r->nominal, r->id);
+		else if (r->notified && status != RUN_FAILED)
+			log_msg(LOG_L_INFO,
+			        "job %s run %" PRId64 ": the plugin already sent its report; "
+			        "no second notification for the %s",
+			        r->job->name, r->id, run_status_name(status));
+	}
 	struct json_object *ev = new_event("end");
 	json_object_object_add(ev, "status", json_object_new_string(run_status_name(status)));
 	add_event(r, ev, 0, false);

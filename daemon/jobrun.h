@@ -47,6 +47,9 @@ struct run {
 	int64_t started_ms, ended_ms;
 	struct runner *runner; /* NULL once done */
 	bool cancel_requested;
+	/* The plugin called chored_notify (the runner's "notified" record): its report went
+	 * out, so a later crash or timeout is not notified again by the daemon. */
+	bool notified;
 
 	/* Timing: the instant the run was due (CLOCK_REALTIME ns), when the runner was
 	 * spawned, and when the plugin's run() was entered (-1 = not yet). */

@@ -29,6 +29,24 @@
  *                                              is on-change (then not looked up)
  *          "state_dir": "/var/lib/chored"}     the state file's directory (the outbox's
  *                                              default home)
+ *
+ *         A notify-only document (chored's report of what the plugin could not report: a
+ *         run that crashed, timed out or never entered run(), a slot missed) has no
+ *         "plugin", "options", "state", "peers" nor "limits"; it has "job", "run_id" (""
+ *         for a missed slot recorded nowhere), "nominal", "notify", "redact",
+ *         "previous_status", "state_dir" as above, and
+ *          "notify_only": {"status": "crashed",  a run status (crashed, timeout, failed) or
+ *                                              "missed"
+ *                          "summary": "killed by SIGSEGV",   redacted, may be ""
+ *                          "nominal": 1767225600}           the slot (UTC s)
+ *         The runner loads no plugin: it keeps the sinks whose policy asks for `status`
+ *         (on-failure: always, it is never "ok"; on-change: when it differs from
+ *         previous_status; never: no), builds the standard report ("JOB: STATUS", the
+ *         summary, the run id and slot, the chorectl command that shows it) and delivers it
+ *         to each of them; records "log" lines (per sink: sent, not delivered) and one
+ *         "result": ok (every sink got it, or none wanted it), partial, failed. It is not a
+ *         run: chored claims no slot for it and records nothing but its log lines in its
+ *         own log. chored sends one only for a job with a sink whose policy is not never.
  *   fd 1, fd 2  one pipe: whatever the plugin (or a program it runs) prints; chored reads
  *         it as raw lines for the run's log, redacting secrets itself as well.
  *   fd 3  a pipe of JSON lines, one record each, in order:
@@ -38,6 +56,10 @@
  *         {"t":"counter","name":"pages","delta":1}
  *         {"t":"summary","text":"…"}
  *         {"t":"state","key":"cursor","value":"…"}     value null = delete
+ *         {"t":"notified"}                           the plugin called chored_notify (sent
+ *                                                    once, before the next record): chored
+ *                                                    does not report a later crash or
+ *                                                    timeout of this run again
  *         {"t":"result","status":"ok"|"partial"|"failed","summary":"…"}
  * Secrets are never in argv or the environment. The runner exits 0 after "result"; any
  * other exit (or a signal) without a result is recorded by chored as failed/crashed.

@@ -21,11 +21,11 @@ int64_t sched_jitter_ns(int64_t jitter_s, uint64_t rnd)
 }
 
 size_t sched_catchup(const struct cfg_job *job, int64_t stamp, int64_t now, int64_t *out,
-                     size_t cap, size_t *missed)
+                     size_t cap, struct sched_gap *gap)
 {
-	size_t found = 0;
-	if (missed)
-		*missed = 0;
+	struct sched_gap g = {0};
+	if (gap)
+		*gap = g;
 	if (job->schedule.kind != CRON_CALENDAR || stamp >= now)
 		return 0;
 	size_t keep = cap;
@@ -42,31 +42,45 @@ size_t sched_catchup(const struct cfg_job *job, int64_t stamp, int64_t now, int6
 	int64_t from = stamp;
 	if (job->catchup_within > 0 && now - job->catchup_within > from)
 		from = now - job->catchup_within; /* only slots > now - within */
-	/* Walk forward from the stamp; `out` is a ring holding the newest `keep` slots. */
-	size_t n = 0, head = 0;
+	/* Walk forward from the stamp; `out` is a ring holding the newest `keep` slots, `pred`
+	 * the slot before each (stamp for the first), so the newest missed one is known. */
+	int64_t pred[SCHED_CATCHUP_HARD_MAX];
+	size_t n = 0, head = 0, walked = 0;
 	int64_t t = stamp, s;
-	for (size_t walked = 0;
-	     walked < SCHED_CATCHUP_WALK_MAX && sched_next(job, t, &s) && s <= now; walked++) {
-		found++;
+	for (; walked < SCHED_CATCHUP_WALK_MAX && sched_next(job, t, &s) && s <= now; walked++) {
+		if (!g.found++)
+			g.first = s;
+		int64_t before = t;
 		t = s;
 		if (s <= from || keep == 0)
 			continue;
 		if (n < keep) {
+			pred[n] = before;
 			out[n++] = s;
 		} else {
+			pred[head] = before;
 			out[head] = s;
 			head = (head + 1) % keep;
 		}
 	}
-	if (missed)
-		*missed = found;
+	g.capped = walked == SCHED_CATCHUP_WALK_MAX && sched_next(job, t, &s) && s <= now;
 	/* Rotate the ring so that the oldest kept slot comes first. */
 	if (n == keep && head) {
 		int64_t tmp[SCHED_CATCHUP_HARD_MAX];
 		memcpy(tmp, out + head, (n - head) * sizeof *out);
 		memcpy(tmp + (n - head), out, head * sizeof *out);
 		memcpy(out, tmp, n * sizeof *out);
+		memcpy(tmp, pred + head, (n - head) * sizeof *pred);
+		memcpy(tmp + (n - head), pred, head * sizeof *pred);
+		memcpy(pred, tmp, n * sizeof *pred);
 	}
+	g.missed = g.found - n;
+	if (g.missed)
+		g.last = n ? pred[0] : t; /* the kept slots are the newest: the rest precede them */
+	else
+		g.first = 0;
+	if (gap)
+		*gap = g;
 	return n;
 }
 

@@ -1,5 +1,6 @@
 /* Pure schedule arithmetic of the daemon (daemon/slots.c): next slot, jitter bounds,
- * catch-up slot lists for none/latest/all with catchup_max and catchup_within, retry delays. */
+ * catch-up slot lists for none/latest/all with catchup_max and catchup_within and the
+ * missed slots they leave out, retry delays; the missed-run summaries (missed_text.c). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -10,6 +11,7 @@
 #include <string.h>
 
 #include "cron.h"
+#include "missed.h"
 #include "slots.h"
 #include "tz.h"
 
@@ -79,16 +81,16 @@ static void catchup_policies(void **s)
 {
 	(void)s;
 	int64_t out[16];
-	size_t missed;
+	struct sched_gap gap;
 	/* Every 2 s; last begun slot 1000, now 1005: 1002 and 1004 were missed. */
 	struct cfg_job none = job_with("*/2 * * * * *", CFG_CATCHUP_NONE, 0, 0);
-	assert_int_equal(sched_catchup(&none, 1000, 1005, out, 16, &missed), 0);
-	assert_int_equal(missed, 2);
+	assert_int_equal(sched_catchup(&none, 1000, 1005, out, 16, &gap), 0);
+	assert_int_equal(gap.found, 2);
 
 	struct cfg_job latest = job_with("*/2 * * * * *", CFG_CATCHUP_LATEST, 0, 0);
-	size_t n = sched_catchup(&latest, 1000, 1005, out, 16, &missed);
+	size_t n = sched_catchup(&latest, 1000, 1005, out, 16, &gap);
 	assert_slots(out, n, (int64_t[]){1004}, 1);
-	assert_int_equal(missed, 2);
+	assert_int_equal(gap.found, 2);
 
 	struct cfg_job all = job_with("*/2 * * * * *", CFG_CATCHUP_ALL, 0, 0);
 	n = sched_catchup(&all, 1000, 1005, out, 16, NULL);
@@ -97,8 +99,8 @@ static void catchup_policies(void **s)
 	n = sched_catchup(&all, 1000, 1004, out, 16, NULL);
 	assert_slots(out, n, (int64_t[]){1002, 1004}, 2);
 	/* Nothing missed: stamp is the newest slot. */
-	assert_int_equal(sched_catchup(&all, 1004, 1005, out, 16, &missed), 0);
-	assert_int_equal(missed, 0);
+	assert_int_equal(sched_catchup(&all, 1004, 1005, out, 16, &gap), 0);
+	assert_int_equal(gap.found, 0);
 	assert_int_equal(sched_catchup(&all, 1005, 1005, out, 16, NULL), 0);
 }
 
@@ -106,11 +108,11 @@ static void catchup_limits(void **s)
 {
 	(void)s;
 	int64_t out[16];
-	size_t missed;
+	struct sched_gap gap;
 	/* 10 missed slots 1002 … 1020. */
 	struct cfg_job max3 = job_with("*/2 * * * * *", CFG_CATCHUP_ALL, 3, 0);
-	size_t n = sched_catchup(&max3, 1000, 1021, out, 16, &missed);
-	assert_int_equal(missed, 10);
+	size_t n = sched_catchup(&max3, 1000, 1021, out, 16, &gap);
+	assert_int_equal(gap.found, 10);
 	assert_slots(out, n, (int64_t[]){1016, 1018, 1020}, 3);
 
 	/* within 5 s: only slots > 1016. */
@@ -125,9 +127,9 @@ static void catchup_limits(void **s)
 
 	/* latest with within: the newest slot is too old → nothing. */
 	struct cfg_job old = job_with("*/10 * * * * *", CFG_CATCHUP_LATEST, 0, 3);
-	n = sched_catchup(&old, 1000, 1015, out, 16, &missed);
+	n = sched_catchup(&old, 1000, 1015, out, 16, &gap);
 	assert_int_equal(n, 0);
-	assert_int_equal(missed, 1);
+	assert_int_equal(gap.found, 1);
 
 	/* The caller's buffer bounds the list: the newest slots are kept, oldest first. */
 	struct cfg_job all = job_with("*/2 * * * * *", CFG_CATCHUP_ALL, 0, 0);
@@ -137,6 +139,101 @@ static void catchup_limits(void **s)
 	/* Not calendar schedules: never caught up. */
 	struct cfg_job manual = job_with("manual", CFG_CATCHUP_ALL, 0, 0);
 	assert_int_equal(sched_catchup(&manual, 1000, 1021, out, 16, NULL), 0);
+}
+
+/* What each policy leaves out: count, oldest and newest missed slot. */
+static void catchup_gaps(void **s)
+{
+	(void)s;
+	int64_t out[16];
+	struct sched_gap gap;
+	/* Every 2 s, stamp 1000, now 1009: slots 1002 … 1008. */
+	struct cfg_job none = job_with("*/2 * * * * *", CFG_CATCHUP_NONE, 0, 0);
+	assert_int_equal(sched_catchup(&none, 1000, 1009, out, 16, &gap), 0);
+	assert_int_equal(gap.found, 4);
+	assert_int_equal(gap.missed, 4);
+	assert_int_equal(gap.first, 1002);
+	assert_int_equal(gap.last, 1008);
+	assert_false(gap.capped);
+
+	struct cfg_job latest = job_with("*/2 * * * * *", CFG_CATCHUP_LATEST, 0, 0);
+	size_t n = sched_catchup(&latest, 1000, 1009, out, 16, &gap);
+	assert_slots(out, n, (int64_t[]){1008}, 1);
+	assert_int_equal(gap.missed, 3);
+	assert_int_equal(gap.first, 1002);
+	assert_int_equal(gap.last, 1006);
+
+	/* all with catchup_max 2: 1006 and 1008 run, 1002 and 1004 are missed. */
+	struct cfg_job max2 = job_with("*/2 * * * * *", CFG_CATCHUP_ALL, 2, 0);
+	n = sched_catchup(&max2, 1000, 1009, out, 16, &gap);
+	assert_slots(out, n, (int64_t[]){1006, 1008}, 2);
+	assert_int_equal(gap.missed, 2);
+	assert_int_equal(gap.first, 1002);
+	assert_int_equal(gap.last, 1004);
+
+	/* A ring that wrapped (10 slots, max 3): the newest missed is the one before 1016. */
+	struct cfg_job max3 = job_with("*/2 * * * * *", CFG_CATCHUP_ALL, 3, 0);
+	n = sched_catchup(&max3, 1000, 1021, out, 16, &gap);
+	assert_slots(out, n, (int64_t[]){1016, 1018, 1020}, 3);
+	assert_int_equal(gap.missed, 7);
+	assert_int_equal(gap.first, 1002);
+	assert_int_equal(gap.last, 1014);
+
+	/* all within 5 s: only slots > 1004 run. */
+	struct cfg_job within = job_with("*/2 * * * * *", CFG_CATCHUP_ALL, 0, 5);
+	n = sched_catchup(&within, 1000, 1009, out, 16, &gap);
+	assert_slots(out, n, (int64_t[]){1006, 1008}, 2);
+	assert_int_equal(gap.missed, 2);
+	assert_int_equal(gap.last, 1004);
+
+	/* all, nothing left out. */
+	struct cfg_job all = job_with("*/2 * * * * *", CFG_CATCHUP_ALL, 0, 0);
+	n = sched_catchup(&all, 1000, 1009, out, 16, &gap);
+	assert_int_equal(n, 4);
+	assert_int_equal(gap.missed, 0);
+	assert_int_equal(gap.first, 0);
+	assert_int_equal(gap.last, 0);
+
+	/* latest whose newest slot is too old for catchup_within: everything is missed. */
+	struct cfg_job old = job_with("*/10 * * * * *", CFG_CATCHUP_LATEST, 0, 3);
+	assert_int_equal(sched_catchup(&old, 1000, 1025, out, 16, &gap), 0);
+	assert_int_equal(gap.missed, 2);
+	assert_int_equal(gap.first, 1010);
+	assert_int_equal(gap.last, 1020);
+
+	/* Every second for two weeks: the walk stops, and says so. */
+	struct cfg_job sec = job_with("* * * * * *", CFG_CATCHUP_NONE, 0, 0);
+	assert_int_equal(sched_catchup(&sec, 0, 14 * 86400, out, 16, &gap), 0);
+	assert_true(gap.capped);
+	assert_int_equal(gap.missed, SCHED_CATCHUP_WALK_MAX);
+	assert_int_equal(gap.first, 1);
+	assert_int_equal(gap.last, SCHED_CATCHUP_WALK_MAX);
+}
+
+/* 2026-11-23T02:00:00Z */
+#define T0 INT64_C(1795399200)
+
+static void missed_summaries(void **s)
+{
+	(void)s;
+	char buf[200];
+	assert_string_equal(
+	    missed_summary(buf, sizeof buf, "chored was not running", 3, false, T0, T0 + 7200),
+	    "missed: chored was not running (3 slots, 2026-11-23 02:00\u201304:00 UTC)");
+	assert_string_equal(
+	    missed_summary(buf, sizeof buf, "run 7 still in progress", 1, false, T0 + 5, T0 + 5),
+	    "missed: run 7 still in progress (1 slot, 2026-11-23 02:00:05 UTC)");
+	/* Across midnight: both dates. */
+	assert_string_equal(missed_summary(buf, sizeof buf, "x", 2, false, T0 - 3 * 3600, T0),
+	                    "missed: x (2 slots, 2026-11-22 23:00 \u2013 2026-11-23 02:00 UTC)");
+	/* Seconds when either end has some; a capped count says "at least". */
+	assert_string_equal(
+	    missed_summary(buf, sizeof buf, "x", 1000000, true, T0, T0 + 61),
+	    "missed: x (at least 1000000 slots, 2026-11-23 02:00:00\u201302:01:01 UTC)");
+	/* Cut to the buffer, still terminated. */
+	char small[12];
+	missed_summary(small, sizeof small, "chored was not running", 3, false, T0, T0);
+	assert_string_equal(small, "missed: cho");
 }
 
 static void retry_delays(void **s)
@@ -165,6 +262,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(next_slot),        cmocka_unit_test(jitter_bounds),
 	    cmocka_unit_test(catchup_policies), cmocka_unit_test(catchup_limits),
+	    cmocka_unit_test(catchup_gaps),     cmocka_unit_test(missed_summaries),
 	    cmocka_unit_test(retry_delays),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
