@@ -38,6 +38,10 @@ static const char *reason_phrase(int code)
 		return "Accepted";
 	case 400:
 		return "Bad Request";
+	case 401:
+		return "Unauthorized";
+	case 403:
+		return "Forbidden";
 	case 404:
 		return "Not Found";
 	case 405:
@@ -46,8 +50,12 @@ static const char *reason_phrase(int code)
 		return "Conflict";
 	case 413:
 		return "Payload Too Large";
+	case 421:
+		return "Misdirected Request";
 	case 422:
 		return "Unprocessable Entity";
+	case 429:
+		return "Too Many Requests";
 	case 503:
 		return "Service Unavailable";
 	default:
@@ -68,6 +76,7 @@ void api_send_json(struct evhttp_request *req, int code, struct json_object *bod
 	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
 	evhttp_add_header(h, "Content-Type", "application/json");
 	evhttp_add_header(h, "Cache-Control", "no-store");
+	evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
 	evhttp_send_reply(req, code, reason_phrase(code), buf);
 	evbuffer_free(buf);
 }
@@ -373,6 +382,21 @@ fail:
 	return -1;
 }
 
+void api_serve(struct api *api)
+{
+	/* Every method reaches the router, which answers 405 with Allow
+	 * (HEAD is left to libevent, which would send a body with it.) */
+	evhttp_set_allowed_methods(api->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
+	                                          EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS |
+	                                          EVHTTP_REQ_PATCH);
+	/* The router answers 413 in JSON up to the hard cap; libevent refuses beyond it. */
+	evhttp_set_max_body_size(api->http, API_HARD_BODY_MAX);
+	evhttp_set_max_headers_size(api->http, 16 * 1024);
+	/* Longer than the longest long poll. */
+	evhttp_set_timeout(api->http, 2 * API_WAIT_MAX);
+	evhttp_set_gencb(api->http, api_route, api);
+}
+
 struct api *api_listen_unix(struct event_base *base, const char *path, const struct api_ops *ops,
                             void *data, char *err, size_t errlen)
 {
@@ -405,17 +429,7 @@ struct api *api_listen_unix(struct event_base *base, const char *path, const str
 		free(api);
 		return NULL;
 	}
-	/* Every method reaches the router, which answers 405 with Allow
-	 * (HEAD is left to libevent, which would send a body with it.) */
-	evhttp_set_allowed_methods(api->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
-	                                          EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS |
-	                                          EVHTTP_REQ_PATCH);
-	/* The router answers 413 in JSON up to the hard cap; libevent refuses beyond it. */
-	evhttp_set_max_body_size(api->http, API_HARD_BODY_MAX);
-	evhttp_set_max_headers_size(api->http, 16 * 1024);
-	/* Longer than the longest long poll. */
-	evhttp_set_timeout(api->http, 2 * API_WAIT_MAX);
-	evhttp_set_gencb(api->http, api_route, api);
+	api_serve(api);
 	return api;
 }
 
@@ -452,5 +466,8 @@ void api_free(struct api *api)
 	    st.st_ino == api->sock_ino)
 		unlink(api->path);
 	free(api->path);
+	if (api->guard)
+		explicit_bzero(api->guard->token_sha256, sizeof api->guard->token_sha256);
+	free(api->guard);
 	free(api);
 }

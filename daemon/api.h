@@ -1,10 +1,13 @@
 /* The HTTP/1.1 + JSON interface (design §10), served by evhttp on the event loop: on the
- * control socket (unix, mode 0660, no token) and, later, on the admin `listen` address.
+ * control socket (unix, mode 0660, no token) and on the admin `listen` address (TCP, token
+ * for mutations, Host check: see below).
  * This module owns routing, request parsing, status codes and error bodies; the daemon
  * answers through `struct api_ops`, so the API can be tested against a stub.
  *
- * Routes (all JSON; errors are {"error":{"code":"not_found","message":"…"}}):
- *   GET  /healthz                    {"status":"ok"}
+ * Routes (all JSON but /metrics; errors are {"error":{"code":"not_found","message":"…"}}):
+ *   GET  /healthz                    {"status":"ok",…ops->health}; 503 {"status":"stopping",…}
+ *                                    while the daemon stops
+ *   GET  /metrics                    ops->metrics as text/plain; version=0.0.4 (Prometheus)
  *   GET  /v1/status                  ops->status
  *   GET  /v1/jobs                    {"jobs":[ops->job…]}
  *   GET  /v1/jobs/NAME               ops->job                          404 unknown job
@@ -28,7 +31,17 @@
  *                                    "errors":["FILE:LINE: …",…]}
  *   GET  /v1/plugins                 {"plugins":[plugin_json…]}
  *   GET  /v1/plugins/NAME            plugin_json                        404
- * Unknown route 404, wrong method 405 (with Allow), body over 64 KiB 413. */
+ * Unknown route 404, wrong method 405 (with Allow), body over 64 KiB 413.
+ *
+ * The admin listener (api_listen_tcp) checks every request first, in this order:
+ *   Host header not an IP literal, localhost or (non-loopback listen) this host's name
+ *                                    → 421 bad_host (DNS rebinding guard; no Host is fine)
+ *   a token in the query string      → 400 token_in_query (use the Authorization header)
+ *   any method but GET/HEAD:
+ *     no admin_token configured      → 403 no_admin_token
+ *     too many bad tokens lately     → 429 too_many_attempts with Retry-After
+ *     no or wrong Bearer token       → 401 unauthorized with WWW-Authenticate: Bearer
+ * The control socket checks none of these: its file mode guards it. */
 #ifndef CHORED_API_H
 #define CHORED_API_H
 
@@ -66,6 +79,16 @@ struct api_ops {
 	 * result arrives first), 404 (unknown run) or 409 (not running: message in err).
 	 * Optional (NULL → 501): added after the first version of this table. */
 	int (*cancel_run)(void *data, int64_t id, char *err, size_t errlen);
+	/* Optional, added with the admin listener. GET /healthz: a new object of facts added
+	 * to {"status":…}; *stopping = the daemon is shutting down (503). NULL → {"status":
+	 * "ok"} only. */
+	struct json_object *(*health)(void *data, bool *stopping);
+	/* GET /metrics: the Prometheus text exposition as a new malloc'd string the API frees;
+	 * NULL = cannot render (500). A NULL op → 404. */
+	char *(*metrics)(void *data);
+	/* A line for the daemon's log (syslog level: 4 warning, 5 notice); never holds a
+	 * secret. NULL = not logged. */
+	void (*log)(void *data, int level, const char *msg);
 };
 
 /* Serves on a unix socket at `path` (replacing a stale socket file; mode 0660). Returns a

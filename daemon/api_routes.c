@@ -24,6 +24,7 @@
 
 enum route {
 	R_HEALTHZ,
+	R_METRICS,
 	R_STATUS,
 	R_JOBS,
 	R_JOB,
@@ -57,6 +58,8 @@ static int match(const struct ctx *c, enum evhttp_cmd_type *method)
 	*method = EVHTTP_REQ_GET;
 	if (c->n_seg == 1 && seg_is(c, 0, "healthz"))
 		return R_HEALTHZ;
+	if (c->n_seg == 1 && seg_is(c, 0, "metrics") && c->api->ops->metrics)
+		return R_METRICS;
 	if (!seg_is(c, 0, "v1"))
 		return -1;
 	switch (c->n_seg) {
@@ -392,6 +395,51 @@ static void reload(struct ctx *c)
 	c->api->ops->reload(c->api->data, r);
 }
 
+/* 200 {"status":"ok",…} while serving, 503 {"status":"stopping",…} during shutdown: probes
+ * read the status code only. */
+static void healthz(struct ctx *c)
+{
+	bool stopping = false;
+	struct json_object *facts =
+	    c->api->ops->health ? c->api->ops->health(c->api->data, &stopping) : NULL;
+	struct json_object *o = json_object_new_object();
+	json_object_object_add(o, "status", json_object_new_string(stopping ? "stopping" : "ok"));
+	if (facts && json_object_is_type(facts, json_type_object)) {
+		json_object_object_foreach(facts, key, val)
+		{
+			if (strcmp(key, "status") != 0)
+				json_object_object_add(o, key, json_object_get(val));
+		}
+	}
+	json_object_put(facts);
+	api_send_json(c->req, stopping ? 503 : 200, o);
+	json_object_put(o);
+}
+
+static void metrics(struct ctx *c)
+{
+	char *text = c->api->ops->metrics(c->api->data);
+	if (!text) {
+		api_send_error(c->req, 500, "internal", "cannot render the metrics");
+		return;
+	}
+	struct evbuffer *buf = evbuffer_new();
+	if (!buf || evbuffer_add(buf, text, strlen(text)) != 0) {
+		free(text);
+		if (buf)
+			evbuffer_free(buf);
+		api_send_error(c->req, 500, "internal", "out of memory");
+		return;
+	}
+	free(text);
+	struct evkeyvalq *h = evhttp_request_get_output_headers(c->req);
+	evhttp_add_header(h, "Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+	evhttp_add_header(h, "Cache-Control", "no-store");
+	evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
+	evhttp_send_reply(c->req, 200, "OK", buf);
+	evbuffer_free(buf);
+}
+
 static void dispatch(struct ctx *c, enum route route)
 {
 	const struct api_ops *ops = c->api->ops;
@@ -401,13 +449,12 @@ static void dispatch(struct ctx *c, enum route route)
 	    route != R_RELOAD && !check_query(c, NULL))
 		return;
 	switch (route) {
-	case R_HEALTHZ: {
-		struct json_object *o = json_object_new_object();
-		json_object_object_add(o, "status", json_object_new_string("ok"));
-		api_send_json(c->req, 200, o);
-		json_object_put(o);
+	case R_HEALTHZ:
+		healthz(c);
 		break;
-	}
+	case R_METRICS:
+		metrics(c);
+		break;
 	case R_STATUS: {
 		struct json_object *o = ops->status(data);
 		if (o)
@@ -464,6 +511,9 @@ void api_route(struct evhttp_request *req, void *arg)
 	const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
 	const char *query = uri ? evhttp_uri_get_query(uri) : NULL;
 	enum evhttp_cmd_type want;
+	/* The admin listener's checks come before any route, the dashboard's included. */
+	if (c.api->guard && !api_admit(c.api, req))
+		return;
 	if (path && evhttp_request_get_command(req) == EVHTTP_REQ_GET &&
 	    api_dashboard_route(c.api, req, path))
 		return;

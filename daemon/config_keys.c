@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/un.h>
 
 #include "units.h"
@@ -312,6 +313,30 @@ static const struct tz *get_zone(struct cfg_loader *L, const struct cfgk_section
 	return z;
 }
 
+/* True when a valid `listen` value names this host only: localhost, 127.0.0.0/8, [::1] or
+ * [::ffff:127.x.y.z]. Any other name may resolve to a public address. */
+static bool listen_is_loopback(const char *v)
+{
+	char host[INET6_ADDRSTRLEN + 2];
+	const char *colon = strrchr(v, ':');
+	size_t n = colon ? (size_t)(colon - v) : 0;
+	if (n == 0 || n >= sizeof host)
+		return false;
+	memcpy(host, v, n);
+	host[n] = '\0';
+	if (host[0] == '[') {
+		host[n - 1] = '\0';
+		struct in6_addr a;
+		return inet_pton(AF_INET6, host + 1, &a) == 1 &&
+		       (IN6_IS_ADDR_LOOPBACK(&a) ||
+		        (IN6_IS_ADDR_V4MAPPED(&a) && a.s6_addr[12] == 127));
+	}
+	struct in_addr a4;
+	if (inet_pton(AF_INET, host, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	return strcasecmp(host, "localhost") == 0 || strcasecmp(host, "localhost.") == 0;
+}
+
 /* ---- [daemon] ---- */
 
 static const char DAEMON_KEYS[] = "state, plugin_dir, timezone, listen, socket, admin_token, "
@@ -327,6 +352,7 @@ void cfgk_daemon(struct cfg_loader *L, const struct cfgk_section *s, struct cfg_
 	d->listen = xstrdup("127.0.0.1:8470");
 	d->socket = xstrdup(RUNSTATEDIR "/chored/chored.sock");
 	d->history = 100;
+	const struct cfg_kv *listen_kv = NULL;
 	for (size_t i = 0; s && i < s->n_kv; i++) {
 		const struct cfg_kv *kv = &s->kv[i];
 		const char *k = kv->key, *v = kv->value;
@@ -346,9 +372,10 @@ void cfgk_daemon(struct cfg_loader *L, const struct cfgk_section *s, struct cfg_
 			d->tz = z;
 			set_str(&d->timezone, v);
 		} else if (strcmp(k, "listen") == 0) {
-			if (valid_listen(v))
+			if (valid_listen(v)) {
 				set_str(&d->listen, v);
-			else
+				listen_kv = kv;
+			} else
 				bad(L, s, kv,
 				    "HOST:PORT or [IPv6]:PORT with a port from 1 to 65535, or an "
 				    "empty "
@@ -365,7 +392,13 @@ void cfgk_daemon(struct cfg_loader *L, const struct cfgk_section *s, struct cfg_
 			else
 				set_str(&d->socket, v);
 		} else if (strcmp(k, "admin_token") == 0) {
-			set_str(&d->admin_token, v);
+			if (*v)
+				set_str(&d->admin_token, v);
+			else /* the value is not echoed: it is a secret */
+				cfgl_error(
+				    L, &kv->origin, s, k,
+				    "the token is empty; give the admin HTTP API a long random "
+				    "token, or remove the key to leave it read-only");
 		} else if (strcmp(k, "notify") == 0) {
 			get_notify(L, s, kv, &d->notify, &d->n_notify);
 		} else if (strcmp(k, "history") == 0) {
@@ -384,6 +417,14 @@ void cfgk_daemon(struct cfg_loader *L, const struct cfgk_section *s, struct cfg_
 			           DAEMON_KEYS);
 		}
 	}
+	/* An admin API reachable from other hosts with no token would serve every read route
+	 * to the network and could not be told apart from an oversight: refused. */
+	if (listen_kv && *d->listen && !listen_is_loopback(d->listen) && !d->admin_token)
+		cfgl_error(L, &listen_kv->origin, s, "listen",
+		           "'%s' is not a loopback address, and [daemon] admin_token is not set; "
+		           "set admin_token = ${secret:NAME} (or ${credential:NAME}) to serve the "
+		           "admin HTTP API beyond this host, or listen on 127.0.0.1 or [::1]",
+		           d->listen);
 }
 
 void cfgk_daemon_free(struct cfg_daemon *d)

@@ -4,6 +4,7 @@
 #include "chored-build.h"
 
 #include <inttypes.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -15,8 +16,10 @@
 #include "daemon.h"
 #include "jobrun.h"
 #include "log.h"
+#include "metrics.h"
 #include "plugins.h"
 #include "strbuf.h"
+#include "xalloc.h"
 
 static void iso_utc(int64_t t, char *buf, size_t len)
 {
@@ -52,6 +55,8 @@ static struct json_object *api_status(void *data)
 	json_object_object_add(o, "reloads", json_object_new_int64(d->reloads));
 	json_object_object_add(o, "reload_failed", json_object_new_int64(d->reload_failed));
 	json_object_object_add(o, "stopping", json_object_new_boolean(d->stopping));
+	const char *dtz = d->gen->cfg->daemon.display_timezone;
+	json_object_object_add(o, "display_timezone", dtz ? json_object_new_string(dtz) : NULL);
 	return o;
 }
 
@@ -89,6 +94,21 @@ static struct json_object *job_json(struct daemon *d, const struct jstate *js)
 	} else {
 		json_object_object_add(o, "next", NULL);
 		json_object_object_add(o, "next_local", NULL);
+	}
+	/* The next slot in [daemon] display_timezone, the dashboard's second clock. */
+	const struct tz *dtz = d->gen->cfg->daemon.display_tz;
+	if (js->next && dtz) {
+		civil_format_iso(js->next, tz_offset_at(dtz, js->next), buf, sizeof buf);
+		json_object_object_add(o, "next_display", json_object_new_string(buf));
+	} else {
+		json_object_object_add(o, "next_display", NULL);
+	}
+	json_object_object_add(o, "missed", json_object_new_int64((int64_t)js->missed));
+	if (js->last_missed) {
+		iso_utc(js->last_missed, buf, sizeof buf);
+		json_object_object_add(o, "last_missed", json_object_new_string(buf));
+	} else {
+		json_object_object_add(o, "last_missed", NULL);
 	}
 	json_object_object_add(o, "running",
 	                       js->running ? json_object_new_int64(js->running->id) : NULL);
@@ -229,6 +249,64 @@ static struct json_object *api_plugin(void *data, const char *name)
 	return p ? plugin_json(p) : NULL;
 }
 
+static struct json_object *api_health(void *data, bool *stopping)
+{
+	struct daemon *d = data;
+	*stopping = d->stopping;
+	struct json_object *o = json_object_new_object();
+	json_object_object_add(o, "version", json_object_new_string(PACKAGE_VERSION));
+	json_object_object_add(o, "generation", json_object_new_int64(d->gen->id));
+	json_object_object_add(o, "uptime_s",
+	                       json_object_new_int64((daemon_now_ms() - d->started_ms) / 1000));
+	return o;
+}
+
+/* The newest finished run and newest success of a job in the store (ended, ms; 0 = none).
+ * Returns false on a store error, to try again at the next scrape. */
+static bool store_last(struct daemon *d, const char *job, int64_t *run_ms, int64_t *ok_ms)
+{
+	struct state_run r;
+	int64_t *out[2] = {run_ms, ok_ms};
+	for (int k = 0; k < 2; k++) {
+		*out[k] = 0;
+		int rc = state_last_run(d->st, job, k == 1, &r);
+		if (rc < 0)
+			return false;
+		if (rc == 0) {
+			*out[k] = r.ended_ms;
+			state_run_clear(&r);
+		}
+	}
+	return true;
+}
+
+static char *api_metrics(void *data)
+{
+	struct daemon *d = data;
+	size_t n = d->gen->cfg->n_jobs;
+	struct metrics_job *mj = xcalloc(n ? n : 1, sizeof *mj);
+	for (size_t i = 0; i < n; i++) {
+		const struct jstate *js = &d->gen->jobs[i];
+		mj[i].name = js->job->name;
+		mj[i].next = js->next;
+		mj[i].running = js->running != NULL;
+		/* Once per job and daemon life: a restart keeps the last success. */
+		int64_t run_ms, ok_ms;
+		if (metrics_need_seed(mj[i].name) && store_last(d, mj[i].name, &run_ms, &ok_ms))
+			metrics_seed(mj[i].name, run_ms, ok_ms);
+	}
+	struct strbuf sb = STRBUF_INIT;
+	metrics_render(&sb, mj, n);
+	free(mj);
+	return strbuf_detach(&sb);
+}
+
+static void api_log(void *data, int level, const char *msg)
+{
+	(void)data;
+	log_msg(level, "%s", msg);
+}
+
 const struct api_ops daemon_api_ops = {
     .status = api_status,
     .jobs = api_jobs,
@@ -241,4 +319,7 @@ const struct api_ops daemon_api_ops = {
     .plugins = api_plugins,
     .plugin = api_plugin,
     .cancel_run = api_cancel_run,
+    .health = api_health,
+    .metrics = api_metrics,
+    .log = api_log,
 };

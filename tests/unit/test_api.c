@@ -18,12 +18,16 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <netinet/in.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include "api.h"
 #include "api_internal.h"
+#include "metrics.h"
 #include "strbuf.h"
+
+#define TOKEN "s3cret-token-4f1d"
 
 /* ---- stub daemon ---- */
 
@@ -45,6 +49,9 @@ struct stub {
 	/* reload behaviour: 0 ok now, 1 rejected now, 2 deferred */
 	int reload_mode;
 	struct api_req *reload_req;
+	bool stopping; /* health: the daemon stops */
+	int log_lines; /* log calls */
+	char last_log[256];
 };
 
 static struct json_object *st_status(void *data)
@@ -197,7 +204,46 @@ static struct json_object *st_plugin(void *data, const char *name)
 	return strcmp(name, "exec") ? NULL : json_tokener_parse("{\"name\":\"exec\"}");
 }
 
+static struct json_object *st_health(void *data, bool *stopping)
+{
+	struct stub *s = data;
+	*stopping = s->stopping;
+	/* "status" from an op must not override the router's */
+	return json_tokener_parse("{\"generation\":2,\"status\":\"bogus\"}");
+}
+
+static char *st_metrics(void *data)
+{
+	(void)data;
+	return strdup("# HELP x_total X.\n# TYPE x_total counter\nx_total 3\n");
+}
+
+static void st_log(void *data, int level, const char *msg)
+{
+	struct stub *s = data;
+	(void)level;
+	s->log_lines++;
+	snprintf(s->last_log, sizeof s->last_log, "%s", msg);
+}
+
 static const struct api_ops stub_ops = {
+    .status = st_status,
+    .jobs = st_jobs,
+    .job = st_job,
+    .job_runs = st_job_runs,
+    .run = st_run,
+    .run_events = st_run_events,
+    .run_job = st_run_job,
+    .reload = st_reload,
+    .plugins = st_plugins,
+    .plugin = st_plugin,
+    .health = st_health,
+    .metrics = st_metrics,
+    .log = st_log,
+};
+
+/* The first table: no health, metrics or log ops (older daemons). */
+static const struct api_ops stub_ops_v1 = {
     .status = st_status,
     .jobs = st_jobs,
     .job = st_job,
@@ -215,10 +261,11 @@ static const struct api_ops stub_ops = {
 struct fx {
 	char dir[64];
 	char path[128];
+	unsigned port; /* admin listener fixtures: requests go to 127.0.0.1:port */
 	struct stub stub;
 };
 
-static int setup(void **state)
+static struct fx *fx_new(void)
 {
 	struct fx *fx = calloc(1, sizeof *fx);
 	strcpy(fx->dir, "/tmp/test_api.XXXXXX");
@@ -226,11 +273,41 @@ static int setup(void **state)
 	snprintf(fx->path, sizeof fx->path, "%s/ctl.sock", fx->dir);
 	fx->stub.base = event_base_new();
 	fx->stub.events = json_object_new_array();
+	return fx;
+}
+
+static int setup_ops(void **state, const struct api_ops *ops)
+{
+	struct fx *fx = fx_new();
 	char err[256] = "";
-	fx->stub.api =
-	    api_listen_unix(fx->stub.base, fx->path, &stub_ops, &fx->stub, err, sizeof err);
+	fx->stub.api = api_listen_unix(fx->stub.base, fx->path, ops, &fx->stub, err, sizeof err);
 	if (!fx->stub.api)
 		fail_msg("api_listen_unix: %s", err);
+	*state = fx;
+	return 0;
+}
+
+static int setup(void **state)
+{
+	return setup_ops(state, &stub_ops);
+}
+
+static int setup_v1(void **state)
+{
+	return setup_ops(state, &stub_ops_v1);
+}
+
+/* The admin listener on 127.0.0.1 (a port the kernel picks) with TOKEN. */
+static int setup_admin(void **state)
+{
+	struct fx *fx = fx_new();
+	char err[256] = "";
+	fx->stub.api = api_listen_tcp(fx->stub.base, "127.0.0.1:0", TOKEN, &stub_ops, &fx->stub,
+	                              err, sizeof err);
+	if (!fx->stub.api)
+		fail_msg("api_listen_tcp: %s", err);
+	fx->port = api_tcp_port(fx->stub.api);
+	assert_true(fx->port > 0);
 	*state = fx;
 	return 0;
 }
@@ -290,23 +367,51 @@ static void client_io(evutil_socket_t fd, short what, void *arg)
 	event_add(c->ev, NULL);
 }
 
-static struct client *client_start(struct fx *fx, const char *method, const char *target,
-                                   const char *body, size_t body_len)
+/* Sends `raw` (a whole request) to the fixture's server: its socket file, or 127.0.0.1. */
+static struct client *client_raw(struct fx *fx, const char *raw, size_t len)
 {
 	struct client *c = calloc(1, sizeof *c);
-	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	strcpy(sa.sun_path, fx->path);
-	assert_int_equal(connect(c->fd, (struct sockaddr *)&sa, sizeof sa), 0);
-	strbuf_appendf(&c->out,
-	               "%s %s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
-	               "Content-Length: %zu\r\n\r\n",
-	               method, target, body ? body_len : 0);
-	if (body)
-		strbuf_appendn(&c->out, body, body_len);
+	if (fx->port) {
+		c->fd = socket(AF_INET, SOCK_STREAM, 0);
+		struct sockaddr_in sa = {.sin_family = AF_INET,
+		                         .sin_port = htons((uint16_t)fx->port)};
+		sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		/* Blocking connect: the kernel completes it from the listen backlog. */
+		assert_int_equal(connect(c->fd, (struct sockaddr *)&sa, sizeof sa), 0);
+		evutil_make_socket_nonblocking(c->fd);
+	} else {
+		c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
+		struct sockaddr_un sa = {.sun_family = AF_UNIX};
+		strcpy(sa.sun_path, fx->path);
+		assert_int_equal(connect(c->fd, (struct sockaddr *)&sa, sizeof sa), 0);
+	}
+	strbuf_appendn(&c->out, raw, len);
 	c->ev = event_new(fx->stub.base, c->fd, EV_READ | EV_WRITE, client_io, c);
 	event_add(c->ev, NULL);
 	return c;
+}
+
+/* `headers`: extra header lines, each ending in \r\n (NULL = none). */
+static struct client *client_start_h(struct fx *fx, const char *method, const char *target,
+                                     const char *headers, const char *body, size_t body_len)
+{
+	struct strbuf req = STRBUF_INIT;
+	strbuf_appendf(&req,
+	               "%s %s HTTP/1.1\r\n%sConnection: close\r\n"
+	               "Content-Length: %zu\r\n\r\n",
+	               method, target, headers ? headers : "Host: localhost\r\n",
+	               body ? body_len : 0);
+	if (body)
+		strbuf_appendn(&req, body, body_len);
+	struct client *c = client_raw(fx, req.buf, req.len);
+	strbuf_free(&req);
+	return c;
+}
+
+static struct client *client_start(struct fx *fx, const char *method, const char *target,
+                                   const char *body, size_t body_len)
+{
+	return client_start_h(fx, method, target, NULL, body, body_len);
 }
 
 static void give_up(evutil_socket_t fd, short what, void *arg)
@@ -417,7 +522,7 @@ static void test_read_routes(void **state)
 	struct fx *fx = *state;
 	struct client *c = request(fx, "GET", "/healthz", NULL);
 	assert_json_reply(c, 200);
-	assert_string_equal(c->body, "{\"status\":\"ok\"}\n");
+	assert_string_equal(c->body, "{\"status\":\"ok\",\"generation\":2}\n");
 	client_free(c);
 
 	c = request(fx, "GET", "/v1/status", NULL);
@@ -539,7 +644,7 @@ static void test_methods_and_routes(void **state)
 	client_free(c);
 	expect(fx, "PUT", "/v1/status", "{}", 405, "method_not_allowed", NULL);
 
-	expect(fx, "GET", "/", NULL, 404, "not_found", NULL);
+	/* GET / is the dashboard's (dashboard.c). */
 	expect(fx, "GET", "/nope", NULL, 404, "not_found", "/nope");
 	expect(fx, "GET", "/v1", NULL, 404, "not_found", NULL);
 	expect(fx, "GET", "/v1/jobs/", NULL, 404, "not_found", NULL);
@@ -807,12 +912,434 @@ static void test_keepalive(void **state)
 	event_add(c->ev, NULL);
 	loop_until(fx, &c->done, false);
 	const char *text = strbuf_str(&c->in);
-	const char *second = strstr(text, "{\"status\":\"ok\"}\n");
+	const char *second = strstr(text, "{\"status\":\"ok\",");
 	const char *first = strstr(text, "\"events\":[{");
 	assert_non_null(first);
 	assert_non_null(second);
 	assert_true(first < second);
 	client_free(c);
+}
+
+/* ---- health, metrics, and the admin listener's guard ---- */
+
+static struct client *request_h(struct fx *fx, const char *method, const char *target,
+                                const char *headers, const char *body)
+{
+	struct client *c =
+	    client_start_h(fx, method, target, headers, body, body ? strlen(body) : 0);
+	client_finish(fx, c);
+	return c;
+}
+
+static void expect_h(struct fx *fx, const char *method, const char *target, const char *headers,
+                     int status, const char *code)
+{
+	struct client *c = request_h(fx, method, target, headers, NULL);
+	if (code)
+		assert_error(c, status, code, NULL);
+	else
+		assert_json_reply(c, status);
+	client_free(c);
+}
+
+static bool has_header(const struct client *c, const char *line)
+{
+	char want[256];
+	snprintf(want, sizeof want, "\r\n%s\r\n", line);
+	char *h = NULL;
+	if (asprintf(&h, "%s\r\n", c->headers) < 0)
+		return false;
+	bool found = strstr(h, want) != NULL;
+	free(h);
+	return found;
+}
+
+static void test_health_and_metrics(void **state)
+{
+	struct fx *fx = *state;
+	fx->stub.stopping = true;
+	struct client *c = request(fx, "GET", "/healthz", NULL);
+	assert_json_reply(c, 503);
+	assert_string_equal(jstr(c->json, "status"), "stopping");
+	assert_string_equal(jstr(c->json, "generation"), "2");
+	client_free(c);
+
+	c = request(fx, "GET", "/metrics", NULL);
+	assert_int_equal(c->status, 200);
+	assert_true(has_header(c, "Content-Type: text/plain; version=0.0.4; charset=utf-8"));
+	assert_string_equal(c->body, "# HELP x_total X.\n# TYPE x_total counter\nx_total 3\n");
+	client_free(c);
+	expect(fx, "POST", "/metrics", NULL, 405, "method_not_allowed", "GET");
+	expect(fx, "GET", "/metrics?x=1", NULL, 400, "bad_request", "'x'");
+}
+
+/* Without the optional ops: /healthz is bare, /metrics does not exist. */
+static void test_ops_v1(void **state)
+{
+	struct fx *fx = *state;
+	struct client *c = request(fx, "GET", "/healthz", NULL);
+	assert_json_reply(c, 200);
+	assert_string_equal(c->body, "{\"status\":\"ok\"}\n");
+	client_free(c);
+	expect(fx, "GET", "/metrics", NULL, 404, "not_found", NULL);
+}
+
+#define AUTH(t) "Host: localhost\r\nAuthorization: " t "\r\n"
+
+static void test_admin_reads_need_no_token(void **state)
+{
+	struct fx *fx = *state;
+	expect_h(fx, "GET", "/healthz", NULL, 200, NULL);
+	expect_h(fx, "GET", "/v1/status", NULL, 200, NULL);
+	expect_h(fx, "GET", "/v1/jobs/alpha/runs?limit=5", NULL, 200, NULL);
+	assert_int_equal(fx->stub.runs_limit, 5);
+	/* a wrong token on a read route is not looked at */
+	expect_h(fx, "GET", "/v1/jobs", AUTH("Bearer nope"), 200, NULL);
+	expect_h(fx, "GET", "/v1/nothing", NULL, 404, "not_found");
+}
+
+static void test_admin_token(void **state)
+{
+	struct fx *fx = *state;
+	const char *path = "/v1/jobs/alpha/run";
+	struct client *c = request_h(fx, "POST", path, NULL, NULL);
+	assert_error(c, 401, "unauthorized", "Authorization: Bearer");
+	assert_true(has_header(c, "WWW-Authenticate: Bearer realm=\"chored\""));
+	client_free(c);
+	assert_string_equal(fx->stub.run_name, "");
+
+	c = request_h(fx, "POST", path, AUTH("Bearer wrong"), NULL);
+	assert_error(c, 401, "unauthorized", "not valid");
+	assert_true(
+	    has_header(c, "WWW-Authenticate: Bearer realm=\"chored\", error=\"invalid_token\""));
+	client_free(c);
+	/* near misses: a prefix, a longer token, another scheme, no credential */
+	expect_h(fx, "POST", path, AUTH("Bearer s3cret-token-4f1"), 401, "unauthorized");
+	expect_h(fx, "POST", path, AUTH("Bearer " TOKEN "x"), 401, "unauthorized");
+	api_guard_succeeded(fx->stub.api->guard, "127.0.0.1"); /* stay under the slow-down */
+	expect_h(fx, "POST", path, AUTH("Basic " TOKEN), 401, "unauthorized");
+	expect_h(fx, "POST", path, AUTH("Bearer"), 401, "unauthorized");
+	expect_h(fx, "POST", path, AUTH("Bearer" TOKEN), 401, "unauthorized");
+	assert_string_equal(fx->stub.run_name, "");
+
+	expect_h(fx, "POST", path, AUTH("Bearer " TOKEN), 202, NULL);
+	assert_string_equal(fx->stub.run_name, "alpha");
+	/* the scheme is case-insensitive (RFC 7235), spaces around the token are not part of it */
+	expect_h(fx, "POST", path, AUTH("bearer   " TOKEN "  "), 202, NULL);
+	expect_h(fx, "POST", "/v1/reload", AUTH("Bearer " TOKEN), 200, NULL);
+	/* every non-GET method is guarded, before routing */
+	expect_h(fx, "DELETE", "/v1/runs/7", NULL, 401, "unauthorized");
+	expect_h(fx, "POST", "/v1/jobs", AUTH("Bearer " TOKEN), 405, "method_not_allowed");
+	/* failures logged without the token */
+	assert_true(fx->stub.log_lines > 0);
+	assert_null(strstr(fx->stub.last_log, "wrong"));
+	assert_non_null(strstr(fx->stub.last_log, "127.0.0.1"));
+}
+
+static void test_admin_token_changes(void **state)
+{
+	struct fx *fx = *state;
+	const char *path = "/v1/jobs/alpha/run";
+	api_set_token(fx->stub.api, NULL);
+	struct client *c = request_h(fx, "POST", path, AUTH("Bearer " TOKEN), NULL);
+	assert_error(c, 403, "no_admin_token", "admin_token");
+	client_free(c);
+	expect_h(fx, "POST", "/v1/reload", NULL, 403, "no_admin_token");
+	expect_h(fx, "GET", "/v1/status", NULL, 200, NULL);
+	api_set_token(fx->stub.api, ""); /* empty = none */
+	expect_h(fx, "POST", path, AUTH("Bearer "), 403, "no_admin_token");
+
+	api_set_token(fx->stub.api, "rotated");
+	expect_h(fx, "POST", path, AUTH("Bearer " TOKEN), 401, "unauthorized");
+	expect_h(fx, "POST", path, AUTH("Bearer rotated"), 202, NULL);
+}
+
+static void test_admin_query_token(void **state)
+{
+	struct fx *fx = *state;
+	struct client *c = request_h(fx, "GET", "/v1/status?token=abc", NULL, NULL);
+	assert_error(c, 400, "token_in_query", "Authorization: Bearer");
+	client_free(c);
+	expect_h(fx, "GET", "/v1/jobs?access_token=abc", NULL, 400, "token_in_query");
+	expect_h(fx, "GET", "/v1/jobs?Admin_Token=abc", NULL, 400, "token_in_query");
+	expect_h(fx, "GET", "/v1/jobs?api%5Fkey=abc", NULL, 400, "token_in_query");
+	expect_h(fx, "GET", "/?token", NULL, 400, "token_in_query"); /* the dashboard too */
+	expect_h(fx, "GET", "/nosuch?auth_token=1", NULL, 400, "token_in_query");
+	/* the token itself under any name, raw or encoded */
+	expect_h(fx, "GET", "/v1/jobs/alpha/runs?limit=5&x=" TOKEN, NULL, 400, "token_in_query");
+	expect_h(fx, "GET", "/v1/jobs/alpha/runs?x=s3cret%2Dtoken%2D4f1d", NULL, 400,
+	         "token_in_query");
+	/* also when the header is right */
+	expect_h(fx, "POST", "/v1/reload?token=" TOKEN, AUTH("Bearer " TOKEN), 400,
+	         "token_in_query");
+	/* ordinary parameters pass */
+	expect_h(fx, "GET", "/v1/jobs/alpha/runs?limit=3&before=9", NULL, 200, NULL);
+	assert_int_equal(fx->stub.runs_before, 9);
+}
+
+static void test_control_socket_unguarded(void **state)
+{
+	struct fx *fx = *state;
+	/* no token, any Host: the socket's file mode is the guard */
+	expect_h(fx, "POST", "/v1/jobs/alpha/run", "Host: evil.example\r\n", 202, NULL);
+	/* an unknown parameter is the router's 400, not token_in_query */
+	expect(fx, "GET", "/v1/status?token=x", NULL, 400, "bad_request", "'token'");
+}
+
+static void test_admin_host(void **state)
+{
+	struct fx *fx = *state;
+	struct client *c = request_h(fx, "GET", "/v1/status", "Host: evil.example\r\n", NULL);
+	assert_error(c, 421, "bad_host", "localhost");
+	client_free(c);
+	expect_h(fx, "GET", "/v1/status", "Host: evil.example:8470\r\n", 421, "bad_host");
+	expect_h(fx, "GET", "/", "Host: 127.0.0.1.evil.example\r\n", 421, "bad_host");
+	expect_h(fx, "POST", "/v1/reload",
+	         "Host: evil.example\r\nAuthorization: Bearer " TOKEN "\r\n", 421, "bad_host");
+	expect_h(fx, "GET", "/v1/status", "Host: localhost:abc\r\n", 421, "bad_host");
+	expect_h(fx, "GET", "/v1/status", "Host: [::1\r\n", 421, "bad_host");
+	expect_h(fx, "GET", "/v1/status", "Host: localhost\r\n", 200, NULL);
+	expect_h(fx, "GET", "/v1/status", "Host: LocalHost.:8470\r\n", 200, NULL);
+	expect_h(fx, "GET", "/v1/status", "Host: 127.0.0.1:8470\r\n", 200, NULL);
+	expect_h(fx, "GET", "/v1/status", "Host: 10.1.2.3\r\n", 200, NULL);
+	expect_h(fx, "GET", "/v1/status", "Host: [::1]:8470\r\n", 200, NULL);
+	/* this host's name is for non-loopback listeners only */
+	char hn[256] = "", hdr[300];
+	gethostname(hn, sizeof hn - 1);
+	if (strcmp(hn, "localhost") != 0) {
+		snprintf(hdr, sizeof hdr, "Host: %s\r\n", hn);
+		expect_h(fx, "GET", "/v1/status", hdr, 421, "bad_host");
+	}
+	/* HTTP/1.0 without Host: not a browser */
+	const char raw[] = "GET /v1/status HTTP/1.0\r\n\r\n";
+	c = client_raw(fx, raw, sizeof raw - 1);
+	loop_until(fx, &c->done, false);
+	assert_non_null(strstr(strbuf_str(&c->in), " 200 "));
+	client_free(c);
+}
+
+static void test_host_rule(void **state)
+{
+	(void)state;
+	struct api_guard *g = calloc(1, sizeof *g);
+	g->loopback = false;
+	strcpy(g->hostname, "box");
+	strcpy(g->listen_name, "admin.example.net");
+	assert_true(api_guard_host_ok(g, NULL));
+	assert_true(api_guard_host_ok(g, "box"));
+	assert_true(api_guard_host_ok(g, "BOX:8470"));
+	assert_true(api_guard_host_ok(g, "admin.example.net:8470"));
+	assert_true(api_guard_host_ok(g, "192.0.2.7:8470"));
+	assert_true(api_guard_host_ok(g, "[2001:db8::1]:8470"));
+	assert_false(api_guard_host_ok(g, "boxx"));
+	assert_false(api_guard_host_ok(g, "box.evil.example"));
+	assert_false(api_guard_host_ok(g, ""));
+	assert_false(api_guard_host_ok(g, ":8470"));
+	assert_false(api_guard_host_ok(g, "box:8470:1"));
+	assert_false(api_guard_host_ok(g, "[box]:1"));
+	assert_false(api_guard_host_ok(g, "[::1]x"));
+	g->loopback = true;
+	assert_false(api_guard_host_ok(g, "box"));
+	assert_false(api_guard_host_ok(g, "admin.example.net"));
+	assert_true(api_guard_host_ok(g, "localhost"));
+	free(g);
+}
+
+static void test_token_compare(void **state)
+{
+	(void)state;
+	struct api_guard *g = calloc(1, sizeof *g);
+	assert_false(api_guard_token_ok(g, "")); /* no token: nothing matches */
+	api_guard_set_token(g, TOKEN);
+	assert_true(g->has_token);
+	/* only the digest is kept */
+	assert_null(memmem(g, sizeof *g, TOKEN, strlen(TOKEN)));
+	assert_true(api_guard_token_ok(g, TOKEN));
+	assert_false(api_guard_token_ok(g, "s3cret-token-4f1"));
+	assert_false(api_guard_token_ok(g, TOKEN "\n"));
+	assert_false(api_guard_token_ok(g, ""));
+	assert_false(api_guard_token_ok(g, NULL));
+	api_guard_set_token(g, NULL);
+	assert_false(g->has_token);
+	assert_false(api_guard_token_ok(g, TOKEN));
+
+	size_t n = 0;
+	const char *t = api_bearer("Bearer  abc def ", &n);
+	assert_non_null(t);
+	assert_int_equal(n, 7);
+	assert_memory_equal(t, "abc def", 7);
+	assert_null(api_bearer("Bearerabc", &n));
+	assert_null(api_bearer("Bearer   ", &n));
+	assert_null(api_bearer("Token abc", &n));
+	assert_null(api_bearer(NULL, &n));
+	free(g);
+}
+
+static void test_slowdown_table(void **state)
+{
+	(void)state;
+	struct api_guard *g = calloc(1, sizeof *g);
+	const char *a = "192.0.2.1";
+	int64_t t = 1000000;
+	for (int i = 1; i < API_FAIL_FREE; i++)
+		assert_int_equal(api_guard_failed(g, a, t), 0);
+	assert_int_equal(api_guard_wait_ms(g, a, t), 0);
+	/* the fifth failure locks 1 s, each further one doubles it up to the cap */
+	assert_int_equal(api_guard_failed(g, a, t), 1000);
+	assert_int_equal(api_guard_wait_ms(g, a, t + 1), 999);
+	assert_int_equal(api_guard_wait_ms(g, "192.0.2.2", t + 1), 0);
+	assert_int_equal(api_guard_wait_ms(g, a, t + 1000), 0);
+	assert_int_equal(api_guard_failed(g, a, t + 1000), 2000);
+	int64_t lock = 0;
+	for (int i = 0; i < 10; i++)
+		lock = api_guard_failed(g, a, t + 2000);
+	assert_int_equal(lock, API_FAIL_LOCK_MAX * 1000);
+	/* a good token forgets the address */
+	api_guard_succeeded(g, a);
+	assert_int_equal(api_guard_wait_ms(g, a, t + 2001), 0);
+	assert_int_equal(api_guard_failed(g, a, t + 3000), 0);
+	/* an address idle past API_FAIL_FORGET starts again */
+	for (int i = 0; i < API_FAIL_FREE; i++)
+		api_guard_failed(g, a, t + 4000);
+	assert_int_equal(api_guard_failed(g, a, t + 4000 + API_FAIL_FORGET * 1000 + 1), 0);
+
+	/* bounded: many addresses never grow the table; the one idle longest goes first */
+	char addr[64];
+	int64_t t2 = t + 10000000;
+	for (int i = 0; i < API_FAIL_FREE; i++)
+		api_guard_failed(g, "198.51.100.1", t2);
+	for (int i = 0; i < 3 * API_FAIL_SLOTS; i++) {
+		snprintf(addr, sizeof addr, "203.0.%d.%d", i / 250, i % 250);
+		api_guard_failed(g, addr, t2 + 1 + i);
+		/* the locked address keeps failing, so it keeps its slot */
+		if (i % 100 == 0)
+			api_guard_failed(g, "198.51.100.1", t2 + 1 + i);
+	}
+	assert_true(api_guard_wait_ms(g, "198.51.100.1", t2 + 3 * API_FAIL_SLOTS) > 0);
+	size_t used = 0;
+	for (size_t i = 0; i < API_FAIL_SLOTS; i++)
+		used += g->fails[i].addr[0] != '\0';
+	assert_int_equal(used, API_FAIL_SLOTS);
+
+	/* IPv6 peers count per /64 */
+	char k1[64], k2[64], k3[64];
+	api_guard_addr_key("2001:db8::1", k1, sizeof k1);
+	api_guard_addr_key("2001:db8::ffff:2", k2, sizeof k2);
+	api_guard_addr_key("2001:db8:0:1::1", k3, sizeof k3);
+	assert_string_equal(k1, "2001:db8::/64");
+	assert_string_equal(k1, k2);
+	assert_string_not_equal(k1, k3);
+	api_guard_addr_key("127.0.0.1", k1, sizeof k1);
+	assert_string_equal(k1, "127.0.0.1");
+	free(g);
+}
+
+/* Bad tokens over HTTP: five answered 401, then 429 with Retry-After, even for the right
+ * token, until the lock-out passes. */
+static void test_admin_slowdown(void **state)
+{
+	struct fx *fx = *state;
+	const char *path = "/v1/jobs/alpha/run";
+	for (int i = 0; i < API_FAIL_FREE; i++)
+		expect_h(fx, "POST", path, AUTH("Bearer guess"), 401, "unauthorized");
+	assert_non_null(strstr(fx->stub.last_log, "repeated bad tokens from 127.0.0.1"));
+	struct client *c = request_h(fx, "POST", path, AUTH("Bearer guess"), NULL);
+	assert_error(c, 429, "too_many_attempts", "retry in 1 s");
+	assert_true(has_header(c, "Retry-After: 1"));
+	client_free(c);
+	expect_h(fx, "POST", path, AUTH("Bearer " TOKEN), 429, "too_many_attempts");
+	/* reads are never slowed */
+	expect_h(fx, "GET", "/v1/status", NULL, 200, NULL);
+	assert_string_equal(fx->stub.run_name, "");
+	/* after the lock-out the right token works and clears the record */
+	usleep(1100 * 1000);
+	expect_h(fx, "POST", path, AUTH("Bearer " TOKEN), 202, NULL);
+	expect_h(fx, "POST", path, AUTH("Bearer guess"), 401, "unauthorized");
+}
+
+static void test_admin_listen_errors(void **state)
+{
+	(void)state;
+	struct event_base *base = event_base_new();
+	char err[256] = "";
+	assert_null(api_listen_tcp(base, "127.0.0.1", NULL, &stub_ops, NULL, err, sizeof err));
+	assert_non_null(strstr(err, "HOST:PORT"));
+	assert_null(
+	    api_listen_tcp(base, "127.0.0.1:99999", NULL, &stub_ops, NULL, err, sizeof err));
+	assert_null(api_listen_tcp(base, "192.0.2.1:1", NULL, &stub_ops, NULL, err, sizeof err));
+	assert_non_null(strstr(err, "cannot bind"));
+	/* [::1] binds a loopback listener with no token */
+	struct api *a = api_listen_tcp(base, "[::1]:0", NULL, &stub_ops, NULL, err, sizeof err);
+	if (a) { /* hosts without IPv6 skip this part */
+		assert_true(a->guard->loopback);
+		assert_false(a->guard->has_token);
+		api_free(a);
+	}
+	event_base_free(base);
+}
+
+static void test_metrics_text(void **state)
+{
+	(void)state;
+	metrics_free();
+	metrics_run_ended("alpha", RUN_OK, 0.3, 0.002);
+	metrics_run_ended("alpha", RUN_FAILED, 12, -1);
+	metrics_run_ended("alpha", RUN_SKIPPED, 0, -1);
+	metrics_run_ended("we\"ird\\job\n", RUN_TIMEOUT, 4000, 2);
+	metrics_missed("alpha", 2);
+	metrics_reload(true);
+	metrics_reload(false);
+	assert_true(metrics_need_seed("alpha"));
+	metrics_seed("alpha", 1000, 500); /* older than what was seen: kept */
+	assert_false(metrics_need_seed("alpha"));
+	metrics_seed("idle", 1700000000123, 1600000000000);
+	struct metrics_job jobs[] = {
+	    {"alpha", 1800000000, true}, {"we\"ird\\job\n", 0, false}, {"idle", 0, false}};
+	struct strbuf sb = STRBUF_INIT;
+	metrics_render(&sb, jobs, 3);
+	const char *t = strbuf_str(&sb);
+	static const char *const want[] = {
+	    "# TYPE chored_job_runs_total counter\n",
+	    "chored_job_runs_total{job=\"alpha\",status=\"ok\"} 1\n",
+	    "chored_job_runs_total{job=\"alpha\",status=\"failed\"} 1\n",
+	    "chored_job_runs_total{job=\"alpha\",status=\"skipped\"} 1\n",
+	    "chored_job_runs_total{job=\"we\\\"ird\\\\job\\n\",status=\"timeout\"} 1\n",
+	    "chored_job_runs_total{job=\"idle\",status=\"ok\"} 0\n",
+	    "chored_job_last_success_timestamp_seconds{job=\"idle\"} 1600000000.000\n",
+	    "chored_job_last_run_timestamp_seconds{job=\"idle\"} 1700000000.123\n",
+	    "chored_job_next_run_timestamp_seconds{job=\"alpha\"} 1800000000\n",
+	    "chored_job_running{job=\"alpha\"} 1\n",
+	    "chored_job_running{job=\"idle\"} 0\n",
+	    "# TYPE chored_job_duration_seconds histogram\n",
+	    "chored_job_duration_seconds_bucket{job=\"alpha\",le=\"0.5\"} 1\n",
+	    "chored_job_duration_seconds_bucket{job=\"alpha\",le=\"15\"} 2\n",
+	    "chored_job_duration_seconds_bucket{job=\"alpha\",le=\"+Inf\"} 2\n",
+	    "chored_job_duration_seconds_sum{job=\"alpha\"} 12.3\n",
+	    "chored_job_duration_seconds_count{job=\"alpha\"} 2\n",
+	    "chored_firing_lag_seconds_bucket{le=\"0.001\"} 0\n",
+	    "chored_firing_lag_seconds_bucket{le=\"0.005\"} 1\n",
+	    "chored_firing_lag_seconds_bucket{le=\"+Inf\"} 2\n",
+	    "chored_firing_lag_seconds_count 2\n",
+	    "chored_job_missed_total{job=\"alpha\"} 2\n",
+	    "chored_job_missed_total{job=\"idle\"} 0\n",
+	    "chored_reloads_total{result=\"ok\"} 1\n",
+	    "chored_reloads_total{result=\"failed\"} 1\n",
+	    "chored_config_last_reload_successful 0\n",
+	};
+	for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+		if (!strstr(t, want[i]))
+			fail_msg("metrics lack %s in:\n%s", want[i], t);
+	/* never-run and next-less jobs have no stamp; idle ran nothing since start */
+	assert_null(strstr(t, "chored_job_next_run_timestamp_seconds{job=\"idle\"}"));
+	assert_null(strstr(t, "chored_job_duration_seconds_count{job=\"idle\"}"));
+	assert_null(strstr(t, "status=\"running\""));
+	assert_true(sb.len > 0 && t[sb.len - 1] == '\n');
+	strbuf_free(&sb);
+	metrics_reload(true);
+	metrics_render(&sb, NULL, 0);
+	assert_non_null(strstr(strbuf_str(&sb), "chored_config_last_reload_successful 1\n"));
+	strbuf_free(&sb);
+	metrics_free();
 }
 
 int main(void)
@@ -833,6 +1360,20 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_free_answers_held, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_socket_file, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_keepalive, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_health_and_metrics, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_ops_v1, setup_v1, teardown),
+	    cmocka_unit_test_setup_teardown(test_admin_reads_need_no_token, setup_admin, teardown),
+	    cmocka_unit_test_setup_teardown(test_admin_token, setup_admin, teardown),
+	    cmocka_unit_test_setup_teardown(test_admin_token_changes, setup_admin, teardown),
+	    cmocka_unit_test_setup_teardown(test_admin_query_token, setup_admin, teardown),
+	    cmocka_unit_test_setup_teardown(test_control_socket_unguarded, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_admin_host, setup_admin, teardown),
+	    cmocka_unit_test(test_host_rule),
+	    cmocka_unit_test(test_token_compare),
+	    cmocka_unit_test(test_slowdown_table),
+	    cmocka_unit_test_setup_teardown(test_admin_slowdown, setup_admin, teardown),
+	    cmocka_unit_test(test_admin_listen_errors),
+	    cmocka_unit_test(test_metrics_text),
 	};
 	return cmocka_run_group_tests_name("api", tests, NULL, NULL);
 }
