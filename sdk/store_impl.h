@@ -15,6 +15,8 @@
 #define STORE_DEFAULT_PART (16 * STORE_MIB)
 #define STORE_MAX_PARTS    10000
 #define STORE_MAX_KEY      1024
+/* x-amz-content-sha256 of a request without a body. */
+#define STORE_EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 /* One backend: every key it gets is the full key (the URL's prefix joined), already
  * validated. Each sets the store's error on failure. */
@@ -66,6 +68,36 @@ int store_file_open(struct chored_store *st, const char *path, char *err, size_t
 int store_s3_open(struct chored_store *st, const char *rest, const struct chored_store_config *cfg,
                   char *err, size_t errlen);
 
+/* store_s3.c: one S3 request, shared by the put path (store_s3_put.c). */
+struct chored_http_response;
+struct store_s3_req {
+	const char *method;
+	const char *key;          /* full key; NULL for a bucket-level request */
+	const char *const *query; /* name, value pairs ended by NULL; may be NULL */
+	const void *body;
+	size_t body_len;
+	const char *content_type; /* required with a body */
+	const char *content_md5;  /* may be NULL */
+	bool unsigned_payload;    /* object data: UNSIGNED-PAYLOAD, integrity by content_md5 */
+	chored_store_write_fn write;
+	void *write_data;
+	uint64_t *written;
+};
+/* Performs one request for `job` (the store's job, or the part sender's: see
+ * store_s3_put.c). Returns 0 on 2xx, else -1; `resp` is filled either way (its error says
+ * why) and must be freed by the caller. Touches nothing of `st` but its settings, so the
+ * part sender may call it while the caller's thread reads the next part. */
+int store_s3_do(const struct chored_store *st, struct chored_job *job, const struct store_s3_req *r,
+                struct chored_http_response *resp);
+/* Sets the store's error for a failed request: S3's code and message when the answer is
+ * an S3 <Error>, else the http service's reason. */
+void store_s3_fail(struct chored_store *st, const char *op, const char *key,
+                   const struct chored_http_response *resp);
+/* store_s3_put.c: PutObject, or a multipart upload whose parts are sent while the next
+ * one is read. */
+int store_s3_put(struct chored_store *st, const char *key, chored_store_read_fn read, void *data,
+                 struct chored_store_put_info *info);
+
 /* store_util.c: encodings (pure, unit-tested). */
 /* RFC 3986 percent-encoding with uppercase hex; '/' kept when keep_slash. malloc'd. */
 char *store_uri_encode(const char *s, bool keep_slash);
@@ -76,7 +108,6 @@ char *store_uri_decode(const char *s);
  * value, encoded per RFC 3986. NULL-terminated pairs; returns a malloc'd string ("" for
  * none). */
 char *store_canonical_query(const char *const *pairs);
-void store_sha256_hex(const void *buf, size_t len, char out[65]);
 /* base64 of the MD5 of buf (Content-MD5). */
 void store_md5_base64(const void *buf, size_t len, char out[25]);
 /* "2025-03-01T10:00:00.000Z" -> UTC seconds; -1 when malformed. */

@@ -16,27 +16,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chored/crypto.h"
 #include "chored/http.h"
-#include "job_private.h"
 #include "store_impl.h"
 
-#define EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 #define LIST_PAGE    "1000"
 #define DELETE_BATCH 1000
-
-struct s3_req {
-	const char *method;
-	const char *key;          /* full key; NULL for a bucket-level request */
-	const char *const *query; /* name, value pairs ended by NULL; may be NULL */
-	const void *body;
-	size_t body_len;
-	const char *content_type; /* required with a body */
-	const char *content_md5;  /* may be NULL */
-	bool unsigned_payload;    /* object data: UNSIGNED-PAYLOAD, integrity by content_md5 */
-	chored_store_write_fn write;
-	void *write_data;
-	uint64_t *written;
-};
 
 struct write_adapter {
 	chored_store_write_fn write;
@@ -72,10 +57,8 @@ static char *s3_url(const struct chored_store *st, const char *key, const char *
 	return url;
 }
 
-/* Sets the store's error for a failed request: S3's code and message when the answer is
- * an S3 <Error>, else the http service's reason. */
-static void s3_fail(struct chored_store *st, const char *op, const char *key,
-                    const struct chored_http_response *resp)
+void store_s3_fail(struct chored_store *st, const char *op, const char *key,
+                   const struct chored_http_response *resp)
 {
 	struct store_err_xml x;
 	const char *what = key ? key : "";
@@ -87,27 +70,26 @@ static void s3_fail(struct chored_store *st, const char *op, const char *key,
 		                resp->error[0] ? resp->error : "failed");
 }
 
-/* Performs one S3 request. Returns 0 on 2xx, else -1 with the store's error set; the
- * response is filled either way and must be freed by the caller. */
-static int s3_do(struct chored_store *st, const struct s3_req *r, struct chored_http_response *resp)
+int store_s3_do(const struct chored_store *st, struct chored_job *job, const struct store_s3_req *r,
+                struct chored_http_response *resp)
 {
-	char sha[65], hsha[100], hmd5[64], htype[128];
+	char sha[CHORED_SHA256_HEX_LEN], hsha[100], hmd5[64], htype[128];
 	const char *headers[4];
 	int nh = 0, rc;
 	struct write_adapter wa = {r->write, r->write_data, r->written};
 
 	memset(resp, 0, sizeof *resp);
 	char *url = s3_url(st, r->key, r->query);
-	if (!url) {
-		store_set_error(st, "out of memory");
+	if (!url || (!r->unsigned_payload && r->body &&
+	             chored_sha256_hex(r->body, r->body_len, sha) != CHORED_CRYPTO_OK)) {
+		free(url);
+		snprintf(resp->error, sizeof resp->error, "out of memory");
 		return -1;
 	}
 	if (r->unsigned_payload)
 		snprintf(sha, sizeof sha, "UNSIGNED-PAYLOAD");
-	else if (r->body)
-		store_sha256_hex(r->body, r->body_len, sha);
 	snprintf(hsha, sizeof hsha, "x-amz-content-sha256: %s",
-	         r->body || r->unsigned_payload ? sha : EMPTY_SHA256);
+	         r->body || r->unsigned_payload ? sha : STORE_EMPTY_SHA256);
 	headers[nh++] = hsha;
 	if (r->content_type) {
 		snprintf(htype, sizeof htype, "Content-Type: %s", r->content_type);
@@ -133,299 +115,8 @@ static int s3_do(struct chored_store *st, const struct s3_req *r, struct chored_
 	    .max_attempts = st->max_attempts,
 	    .backoff_base_ms = st->backoff_base_ms,
 	};
-	rc = chored_http_do(st->job, &req, resp);
+	rc = chored_http_do(job, &req, resp);
 	free(url);
-	return rc;
-}
-
-/* ---- put ---- */
-
-struct src {
-	chored_store_read_fn read;
-	void *data;
-	bool eof, failed, has_carry;
-	unsigned char carry; /* one byte read ahead to learn whether a full buffer ended it */
-};
-
-/* Fills buf with up to cap bytes; returns the count (eof set when the object ended). */
-static size_t fill(struct chored_store *st, struct src *s, unsigned char *buf, size_t cap)
-{
-	size_t pos = 0;
-	if (s->has_carry) {
-		buf[pos++] = s->carry;
-		s->has_carry = false;
-	}
-	while (pos < cap && !s->eof && !s->failed) {
-		if (chored_job_cancelled(st->job)) {
-			s->failed = true;
-			break;
-		}
-		size_t n = s->read(buf + pos, cap - pos, s->data);
-		if (n == (size_t)-1)
-			s->failed = true;
-		else if (n == 0)
-			s->eof = true;
-		else
-			pos += n;
-	}
-	if (pos == cap && !s->eof && !s->failed) {
-		size_t n = s->read(&s->carry, 1, s->data);
-		if (n == (size_t)-1)
-			s->failed = true;
-		else if (n == 0)
-			s->eof = true;
-		else
-			s->has_carry = true;
-	}
-	return pos;
-}
-
-static int src_failed(struct chored_store *st, const struct src *s, const char *key)
-{
-	store_set_error(st, "PUT s3://%s/%s: %s", st->bucket, key,
-	                chored_job_cancelled(st->job) ? "cancelled" : "the read callback failed");
-	(void)s;
-	return -1;
-}
-
-static void etag_copy(char *dst, size_t cap, const char *etag)
-{
-	size_t n = etag ? strlen(etag) : 0;
-	if (n >= 2 && etag[0] == '"' && etag[n - 1] == '"')
-		snprintf(dst, cap, "%.*s", (int)(n - 2), etag + 1);
-	else
-		snprintf(dst, cap, "%s", etag ? etag : "");
-}
-
-static int put_single(struct chored_store *st, const char *key, const unsigned char *buf, size_t n,
-                      struct chored_store_put_info *info)
-{
-	struct chored_http_response resp;
-	char md5[25];
-	store_md5_base64(buf ? buf : (const void *)"", n, md5);
-	struct s3_req r = {.method = "PUT",
-	                   .key = key,
-	                   .body = buf ? buf : (const void *)"",
-	                   .body_len = n,
-	                   .content_type = "application/octet-stream",
-	                   .content_md5 = md5,
-	                   .unsigned_payload = true};
-	int rc = s3_do(st, &r, &resp);
-	if (rc)
-		s3_fail(st, "PUT", key, &resp);
-	else
-		etag_copy(info->etag, sizeof info->etag, chored_http_header(&resp, "ETag"));
-	chored_http_response_free(&resp);
-	info->size = n;
-	return rc;
-}
-
-struct mpu {
-	const char *key;
-	char *upload_id;
-	char **etags;
-	unsigned parts;
-};
-
-static void mpu_abort(struct chored_store *st, struct mpu *m)
-{
-	struct chored_http_response resp;
-	const char *q[] = {"uploadId", m->upload_id, NULL};
-	struct s3_req r = {.method = "DELETE", .key = m->key, .query = q};
-	char saved[sizeof st->err];
-	memcpy(saved, st->err, sizeof saved);
-	/* A cancelled job refuses new transfers, yet the upload must still be aborted: send
-	 * that one request on a detached job (its log goes nowhere; failures are logged on
-	 * the run's job below). */
-	struct chored_job *run_job = st->job, *detached = NULL;
-	if (chored_job_cancelled(run_job) &&
-	    (detached = chored__job_new(chored_job_name(run_job), NULL)))
-		st->job = detached;
-	int rc = s3_do(st, &r, &resp);
-	st->job = run_job;
-	chored__job_free(detached);
-	if (rc != 0) {
-		s3_fail(st, "AbortMultipartUpload", m->key, &resp);
-		chored_log(st->job, CHORED_LOG_WARNING,
-		           "store: could not abort multipart upload of %s (the bucket's lifecycle "
-		           "rule removes it): %s",
-		           m->key, st->err);
-	}
-	chored_http_response_free(&resp);
-	memcpy(st->err, saved, sizeof saved);
-}
-
-static int mpu_create(struct chored_store *st, struct mpu *m)
-{
-	struct chored_http_response resp;
-	const char *q[] = {"uploads", "", NULL};
-	struct s3_req r = {.method = "POST",
-	                   .key = m->key,
-	                   .query = q,
-	                   .body = "",
-	                   .content_type = "application/octet-stream"};
-	int rc = s3_do(st, &r, &resp);
-	if (rc) {
-		s3_fail(st, "CreateMultipartUpload", m->key, &resp);
-	} else if (!(m->upload_id = store_xml_upload_id(resp.body, resp.body_len))) {
-		store_set_error(st, "CreateMultipartUpload s3://%s/%s: no UploadId in the answer",
-		                st->bucket, m->key);
-		rc = -1;
-	}
-	chored_http_response_free(&resp);
-	return rc;
-}
-
-static int mpu_part(struct chored_store *st, struct mpu *m, const unsigned char *buf, size_t n)
-{
-	struct chored_http_response resp;
-	char num[16];
-	unsigned no = m->parts + 1;
-	snprintf(num, sizeof num, "%u", no);
-	const char *q[] = {"partNumber", num, "uploadId", m->upload_id, NULL};
-	char md5[25];
-	store_md5_base64(buf, n, md5);
-	struct s3_req r = {.method = "PUT",
-	                   .key = m->key,
-	                   .query = q,
-	                   .body = buf,
-	                   .body_len = n,
-	                   .content_type = "application/octet-stream",
-	                   .content_md5 = md5,
-	                   .unsigned_payload = true};
-	int rc = s3_do(st, &r, &resp);
-	const char *etag = rc ? NULL : chored_http_header(&resp, "ETag");
-	if (rc) {
-		char op[48];
-		snprintf(op, sizeof op, "UploadPart %u", no);
-		s3_fail(st, op, m->key, &resp);
-	} else if (!etag || !*etag) {
-		store_set_error(st, "UploadPart %u s3://%s/%s: no ETag in the answer", no,
-		                st->bucket, m->key);
-		rc = -1;
-	} else {
-		char **v = realloc(m->etags, no * sizeof *v);
-		if (!v || !(v[no - 1] = strdup(etag))) {
-			if (v)
-				m->etags = v;
-			store_set_error(st, "out of memory");
-			rc = -1;
-		} else {
-			m->etags = v;
-			m->parts = no;
-		}
-	}
-	chored_http_response_free(&resp);
-	return rc;
-}
-
-static int mpu_complete(struct chored_store *st, struct mpu *m, struct chored_store_put_info *info)
-{
-	struct store_buf b = {0};
-	struct chored_http_response resp;
-	struct store_err_xml x;
-	const char *q[] = {"uploadId", m->upload_id, NULL};
-	int rc = store_buf_addf(&b, "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/"
-	                            "doc/2006-03-01/\">");
-	for (unsigned i = 0; rc == 0 && i < m->parts; i++) {
-		rc |= store_buf_addf(&b, "<Part><PartNumber>%u</PartNumber><ETag>", i + 1);
-		rc |= store_buf_add_xml(&b, m->etags[i]);
-		rc |= store_buf_addf(&b, "</ETag></Part>");
-	}
-	rc |= store_buf_addf(&b, "</CompleteMultipartUpload>");
-	if (rc) {
-		free(b.s);
-		store_set_error(st, "out of memory");
-		return -1;
-	}
-	struct s3_req r = {.method = "POST",
-	                   .key = m->key,
-	                   .query = q,
-	                   .body = b.s,
-	                   .body_len = b.len,
-	                   .content_type = "application/xml"};
-	rc = s3_do(st, &r, &resp);
-	if (rc) {
-		s3_fail(st, "CompleteMultipartUpload", m->key, &resp);
-	} else if (store_xml_complete(resp.body, resp.body_len, info->etag, sizeof info->etag,
-	                              &x) != 0) {
-		/* S3 may answer 200 and put an <Error> in the body. */
-		store_set_error(st, "CompleteMultipartUpload s3://%s/%s: %s%s%s", st->bucket,
-		                m->key, x.code[0] ? x.code : "unexpected answer",
-		                x.code[0] ? ": " : "", x.message);
-		rc = -1;
-	}
-	chored_http_response_free(&resp);
-	free(b.s);
-	return rc;
-}
-
-static int s3_put(struct chored_store *st, const char *key, chored_store_read_fn read, void *data,
-                  struct chored_store_put_info *info)
-{
-	struct src s = {.read = read, .data = data};
-	struct mpu m = {.key = key};
-	unsigned char *buf = malloc(st->part_size);
-	int rc = -1;
-	if (!buf) {
-		store_set_error(st, "out of memory (part buffer of %llu bytes)",
-		                (unsigned long long)st->part_size);
-		return -1;
-	}
-	size_t n = fill(st, &s, buf, st->part_size);
-	if (s.failed) {
-		rc = src_failed(st, &s, key);
-		goto out;
-	}
-	if (s.eof && n <= st->threshold) {
-		rc = put_single(st, key, buf, n, info);
-		goto out;
-	}
-	if (mpu_create(st, &m))
-		goto out;
-	for (;;) {
-		if (m.parts == STORE_MAX_PARTS) {
-			store_set_error(st,
-			                "PUT s3://%s/%s: more than %d parts of %llu bytes; raise "
-			                "part_size",
-			                st->bucket, key, STORE_MAX_PARTS,
-			                (unsigned long long)st->part_size);
-			goto abort;
-		}
-		if (mpu_part(st, &m, buf, n))
-			goto abort;
-		info->size += n;
-		char part[16];
-		snprintf(part, sizeof part, "%u", m.parts);
-		chored_log_kv(st->job, CHORED_LOG_DEBUG, "store: part uploaded", "key", key, "part",
-		              part, NULL);
-		if (s.eof)
-			break;
-		n = fill(st, &s, buf, st->part_size);
-		if (s.failed) {
-			src_failed(st, &s, key);
-			goto abort;
-		}
-		if (n == 0) /* the stream ended on a part boundary */
-			break;
-	}
-	if (chored_job_cancelled(st->job)) {
-		src_failed(st, &s, key);
-		goto abort;
-	}
-	if (mpu_complete(st, &m, info))
-		goto abort;
-	info->parts = m.parts;
-	rc = 0;
-	goto out;
-abort:
-	mpu_abort(st, &m);
-out:
-	for (unsigned i = 0; i < m.parts; i++)
-		free(m.etags[i]);
-	free(m.etags);
-	free(m.upload_id);
-	free(buf);
 	return rc;
 }
 
@@ -435,11 +126,11 @@ static int s3_get(struct chored_store *st, const char *key, chored_store_write_f
                   uint64_t *size)
 {
 	struct chored_http_response resp;
-	struct s3_req r = {
+	struct store_s3_req r = {
 	    .method = "GET", .key = key, .write = write, .write_data = data, .written = size};
-	int rc = s3_do(st, &r, &resp);
+	int rc = store_s3_do(st, st->job, &r, &resp);
 	if (rc) {
-		s3_fail(st, "GET", key, &resp);
+		store_s3_fail(st, "GET", key, &resp);
 		if (resp.status == 404 && strstr(st->err, "NoSuchKey"))
 			rc = CHORED_STORE_NOT_FOUND;
 	}
@@ -464,10 +155,10 @@ static int s3_list(struct chored_store *st, const char *prefix, size_t strip,
 		                   token ? "continuation-token" : NULL,
 		                   token,
 		                   NULL};
-		struct s3_req r = {.method = "GET", .query = q};
-		rc = s3_do(st, &r, &resp);
+		struct store_s3_req r = {.method = "GET", .query = q};
+		rc = store_s3_do(st, st->job, &r, &resp);
 		if (rc) {
-			s3_fail(st, "ListObjectsV2", prefix, &resp);
+			store_s3_fail(st, "ListObjectsV2", prefix, &resp);
 		} else if (store_xml_list(resp.body, resp.body_len, &page) != 0) {
 			store_set_error(st, "ListObjectsV2 s3://%s/%s: malformed answer",
 			                st->bucket, prefix);
@@ -500,10 +191,10 @@ static int s3_list(struct chored_store *st, const char *prefix, size_t strip,
 static int s3_del(struct chored_store *st, const char *key)
 {
 	struct chored_http_response resp;
-	struct s3_req r = {.method = "DELETE", .key = key};
-	int rc = s3_do(st, &r, &resp);
+	struct store_s3_req r = {.method = "DELETE", .key = key};
+	int rc = store_s3_do(st, st->job, &r, &resp);
 	if (rc)
-		s3_fail(st, "DELETE", key, &resp);
+		store_s3_fail(st, "DELETE", key, &resp);
 	chored_http_response_free(&resp);
 	return rc;
 }
@@ -542,15 +233,15 @@ static int del_batch(struct chored_store *st, const char *const *keys, size_t n,
 		return -1;
 	}
 	store_md5_base64(b.s, b.len, md5);
-	struct s3_req r = {.method = "POST",
-	                   .query = q,
-	                   .body = b.s,
-	                   .body_len = b.len,
-	                   .content_type = "application/xml",
-	                   .content_md5 = md5};
-	rc = s3_do(st, &r, &resp);
+	struct store_s3_req r = {.method = "POST",
+	                         .query = q,
+	                         .body = b.s,
+	                         .body_len = b.len,
+	                         .content_type = "application/xml",
+	                         .content_md5 = md5};
+	rc = store_s3_do(st, st->job, &r, &resp);
 	if (rc) {
-		s3_fail(st, "DeleteObjects", "", &resp);
+		store_s3_fail(st, "DeleteObjects", "", &resp);
 	} else if ((rc = store_xml_delete_result(resp.body, resp.body_len, del_failed, ctx)) < 0) {
 		store_set_error(st, "DeleteObjects s3://%s: malformed answer", st->bucket);
 	}
@@ -579,7 +270,7 @@ static int s3_del_many(struct chored_store *st, const char *const *keys, size_t 
 }
 
 static const struct store_ops s3_ops = {
-    .put = s3_put,
+    .put = store_s3_put,
     .get = s3_get,
     .list = s3_list,
     .del = s3_del,

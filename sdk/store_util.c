@@ -1,10 +1,12 @@
-/* Encodings of the store service: RFC 3986 escapes, the SigV4 canonical query, digests. */
+/* Encodings of the store service: RFC 3986 escapes, the SigV4 canonical query, Content-MD5.
+ * SHA-256 comes from the crypto service (chored_sha256_hex). */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include "store_impl.h"
@@ -35,17 +37,6 @@ char *store_uri_encode(const char *s, bool keep_slash)
 	return out;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 char *store_uri_decode(const char *s)
 {
 	char *out = malloc(strlen(s) + 1), *p = out;
@@ -53,7 +44,9 @@ char *store_uri_decode(const char *s)
 		return NULL;
 	for (; *s; s++) {
 		if (*s == '%') {
-			int hi = hexval(s[1]), lo = hi < 0 ? -1 : hexval(s[2]);
+			/* OpenSSL's hex digit value: -1 for anything else (the NUL included). */
+			int hi = OPENSSL_hexchar2int((unsigned char)s[1]);
+			int lo = hi < 0 ? -1 : OPENSSL_hexchar2int((unsigned char)s[2]);
 			if (hi < 0 || lo < 0) {
 				free(out);
 				return NULL;
@@ -110,16 +103,6 @@ done:
 	}
 	free(q);
 	return out;
-}
-
-void store_sha256_hex(const void *buf, size_t len, char out[65])
-{
-	unsigned char md[32];
-	unsigned int mdlen = 0;
-	EVP_Digest(buf, len, md, &mdlen, EVP_sha256(), NULL);
-	for (unsigned i = 0; i < 32; i++)
-		sprintf(out + 2 * i, "%02x", md[i]);
-	out[64] = '\0';
 }
 
 void store_md5_base64(const void *buf, size_t len, char out[25])
