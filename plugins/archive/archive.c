@@ -33,26 +33,6 @@ static const struct chored_option options[] = {
     {NULL, 0, 0, NULL, NULL},
 };
 
-static bool prefix_ok(const char *p)
-{
-	if (!*p)
-		return true;
-	if (p[0] == '/' || p[strlen(p) - 1] == '/' || strstr(p, "//"))
-		return false;
-	for (const char *s = p; *s; s++)
-		if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') ||
-		      (*s >= '0' && *s <= '9') || strchr("._-/", *s)))
-			return false;
-	for (const char *seg = p; seg;) {
-		const char *e = strchr(seg, '/');
-		size_t n = e ? (size_t)(e - seg) : strlen(seg);
-		if ((n == 1 && seg[0] == '.') || (n == 2 && seg[0] == '.' && seg[1] == '.'))
-			return false;
-		seg = e ? e + 1 : NULL;
-	}
-	return true;
-}
-
 static int load_opts(struct chored_job *job, struct ar_opts *o, const char **key, char *err,
                      size_t errlen)
 {
@@ -115,7 +95,7 @@ static int load_opts(struct chored_job *job, struct ar_opts *o, const char **key
 		o->groups[o->n_groups++] = w;
 	}
 	*key = "prefix";
-	if (!o->prefix || !prefix_ok(o->prefix)) {
+	if (!o->prefix || !ar_prefix_ok(o->prefix)) {
 		snprintf(err, errlen,
 		         "'%.80s' is not a key prefix (letters, digits, . _ - and / between "
 		         "segments; no . or .. segment)",

@@ -21,6 +21,47 @@ bool ar_ident_ok(const char *s)
 	return true;
 }
 
+bool ar_prefix_ok(const char *p)
+{
+	if (!*p)
+		return true;
+	if (p[0] == '/' || p[strlen(p) - 1] == '/' || strstr(p, "//"))
+		return false;
+	for (const char *s = p; *s; s++)
+		if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') ||
+		      (*s >= '0' && *s <= '9') || strchr("._-/", *s)))
+			return false;
+	for (const char *seg = p; seg;) {
+		const char *e = strchr(seg, '/');
+		size_t n = e ? (size_t)(e - seg) : strlen(seg);
+		if ((n == 1 && seg[0] == '.') || (n == 2 && seg[0] == '.' && seg[1] == '.'))
+			return false;
+		seg = e ? e + 1 : NULL;
+	}
+	return true;
+}
+
+/* Batch number of `key` below stem: ".json[.gz]" = 1, ".N.json[.gz]" = N; 0 otherwise. */
+unsigned ar_batch_of(const char *rest, bool *gzip)
+{
+	unsigned n = 1;
+	if (rest[0] == '.' && rest[1] >= '1' && rest[1] <= '9') {
+		char *end;
+		unsigned long v = strtoul(rest + 1, &end, 10);
+		if (v < 2 || v > 100000 || *end != '.')
+			return 0;
+		n = (unsigned)v;
+		rest = end;
+	}
+	if (strcmp(rest, ".json.gz") == 0)
+		*gzip = true;
+	else if (strcmp(rest, ".json") == 0)
+		*gzip = false;
+	else
+		return 0;
+	return n;
+}
+
 char *ar_sql_fmt(const char *fmt, ...)
 {
 	va_list ap;

@@ -24,34 +24,13 @@ struct batches {
 	bool max_gzip; /* its extension */
 };
 
-/* Batch number of `key` below stem: ".json[.gz]" = 1, ".N.json[.gz]" = N; 0 otherwise. */
-static unsigned batch_of(const char *rest, bool *gzip)
-{
-	unsigned n = 1;
-	if (rest[0] == '.' && rest[1] >= '1' && rest[1] <= '9') {
-		char *end;
-		unsigned long v = strtoul(rest + 1, &end, 10);
-		if (v < 2 || v > 100000 || *end != '.')
-			return 0;
-		n = (unsigned)v;
-		rest = end;
-	}
-	if (strcmp(rest, ".json.gz") == 0)
-		*gzip = true;
-	else if (strcmp(rest, ".json") == 0)
-		*gzip = false;
-	else
-		return 0;
-	return n;
-}
-
 static int each_object(const struct chored_store_object *obj, void *data)
 {
 	struct batches *b = data;
 	if (strncmp(obj->key, b->stem, b->stem_len) != 0)
 		return 0;
 	bool gz;
-	unsigned n = batch_of(obj->key + b->stem_len, &gz);
+	unsigned n = ar_batch_of(obj->key + b->stem_len, &gz);
 	if (n > b->max) {
 		b->max = n;
 		b->max_gzip = gz;
