@@ -7,6 +7,7 @@
 #include <json-c/json.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "api_internal.h"
 #include "civil.h"
@@ -142,7 +143,7 @@ static void next_text(struct json_object *job, char *buf, size_t len)
 		return;
 	if (enabled && !json_object_get_boolean(enabled))
 		snprintf(buf, len, "none: the job is disabled");
-	else if (!str_of(job, "schedule"))
+	else if (!str_of(job, "schedule") || !strcasecmp(str_of(job, "schedule"), "manual"))
 		snprintf(buf, len, "none: no schedule, runs on demand");
 	else
 		snprintf(buf, len, "none");
