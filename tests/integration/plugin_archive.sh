@@ -66,6 +66,9 @@ WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10)
 INSERT INTO events (created_at, event_type, path, user_id)
 SELECT strftime('%Y-%m-%dT%H:%M:%SZ', '2026-11-01', '+' || (i * 24) || ' hours'), 'pageview', '/now', i FROM n;
 INSERT INTO keep (created_at) VALUES ('2020-01-01T00:00:00Z');
+-- A column whose name is no identifier, values with quotes: read, archived and looked up.
+ALTER TABLE events ADD COLUMN "user agent" TEXT;
+UPDATE events SET "user agent" = 'Mozilla/5.0 "x'' y' WHERE id % 3 = 1;
 EOF
 }
 rows() { sqlite3 "$DB" "SELECT count(*) FROM events${1:+ WHERE $1}"; }
