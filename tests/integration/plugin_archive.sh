@@ -292,12 +292,24 @@ if pg_start; then
 	rundoc "$(pgdoc '' true)"
 	keep
 	is "$(summary)|$(pgrows)" "ok: dry run: would archive and delete $((100 - before)) rows of 2026-09, 2026-10|100" "postgresql: dry run"
+	# October's read-back fails: September stays uploaded with its rows in the table.
+	ctl $S3P fault '{"status": 200, "method": "GET", "path": "/bkt/site/pg/2026-10/", "body": "garbage"}' >/dev/null
+	rundoc "$(pgdoc)"
+	keep
+	is "$(last_record | js 'd["status"]')|$(pgrows)" "failed|100" "postgresql: a failed read-back deletes nothing"
 	rundoc "$(pgdoc)"
 	keep
 	is "$(summary)" "ok: archived and deleted $((100 - before)) rows of 2026-09, 2026-10" "postgresql: archived"
+	contains "$rec" "pg/2026-09/events-archive-2026-09-01.json.gz was uploaded by an earlier run that did not delete its rows" \
+		"postgresql: the pending September object is found by its first row (timestamptz, serial) and rewritten"
+	pg_psql "INSERT INTO events (created_at, event_type, path) VALUES ('2026-09-09 09:09:09+00', 'late', '/late')" >/dev/null
+	rundoc "$(pgdoc)"
+	keep
+	is "$(summary)" "ok: archived and deleted 1 rows of 2026-09" "postgresql: a late row of a completed month"
+	contains "$rec" "new rows of 2026-09 go to pg/2026-09/events-archive-2026-09-01.2.json.gz" "postgresql: goes to batch 2"
 	is "$(pgrows)|$(pgrows "created_at < '2026-11-01T00:00:00Z'")" "$before|0" "postgresql: exactly the past months deleted"
 	is "$(ctl $S3P state | js 'sorted(k for k in d["objects"]["bkt"] if k.startswith("site/pg/"))')" \
-		"['site/pg/2026-09/events-archive-2026-09-01.json.gz', 'site/pg/2026-10/events-archive-2026-10-01.json.gz']" "postgresql: one object per month"
+		"['site/pg/2026-09/events-archive-2026-09-01.2.json.gz', 'site/pg/2026-09/events-archive-2026-09-01.json.gz', 'site/pg/2026-10/events-archive-2026-10-01.json.gz']" "postgresql: one object per month and batch"
 	rundoc "$(pgdoc)"
 	keep
 	contains "$(summary)" "ok: nothing to archive" "postgresql: re-run writes nothing"
