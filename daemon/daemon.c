@@ -493,7 +493,9 @@ static void fire_due(struct daemon *d, struct jstate *js, bool clock_moved)
 		        "catching up %zu",
 		        js->job->name, now - nominal, gap.found, n);
 		if (gap.missed)
-			note_missed(d, js, "the clock jumped or the machine was suspended",
+			note_missed(d, js,
+			            clock_moved ? "the clock jumped or the machine was suspended"
+			                        : "chored woke up too late for them",
 			            TRIG_SCHEDULE, gap.missed, gap.capped, gap.first, gap.last,
 			            true);
 		for (size_t i = 0; i < n; i++)
