@@ -236,7 +236,7 @@ int64_t api_guard_failed(struct api_guard *g, const char *addr, int64_t now_ms)
 	if (f->failures < API_FAIL_FREE)
 		return 0;
 	unsigned shift = f->failures - API_FAIL_FREE;
-	int64_t lock_s = shift >= 6 ? API_FAIL_LOCK_MAX : (int64_t)1 << shift;
+	int64_t lock_s = shift >= 6 ? API_FAIL_LOCK_MAX : (int64_t)API_FAIL_LOCK_BASE << shift;
 	if (lock_s > API_FAIL_LOCK_MAX)
 		lock_s = API_FAIL_LOCK_MAX;
 	f->locked_ms = now_ms + lock_s * 1000;

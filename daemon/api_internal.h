@@ -36,10 +36,11 @@ struct api_req {
 
 /* The admin listener's request guard (api_auth.c): token digest, Host rule and the
  * per-address table of bad tokens. */
-#define API_FAIL_FREE     5    /* bad tokens an address may send before it is slowed down */
-#define API_FAIL_LOCK_MAX 60   /* longest lock-out, seconds (doubles from 1 s per failure) */
-#define API_FAIL_FORGET   600  /* an address is forgotten this long after its last bad token */
-#define API_FAIL_SLOTS    1024 /* addresses remembered at most (oldest evicted) */
+#define API_FAIL_FREE      5    /* bad tokens an address may send before it is slowed down */
+#define API_FAIL_LOCK_BASE 5    /* first lock-out, seconds; doubles with each further failure */
+#define API_FAIL_LOCK_MAX  60   /* longest lock-out, seconds */
+#define API_FAIL_FORGET    600  /* an address is forgotten this long after its last bad token */
+#define API_FAIL_SLOTS     1024 /* addresses remembered at most (oldest evicted) */
 
 struct api_fail {
 	char addr[48]; /* peer IPv4 address, or the /64 prefix of an IPv6 one; "" = free slot */

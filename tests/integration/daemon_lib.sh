@@ -96,8 +96,11 @@ api() { curl -s --max-time 20 --unix-socket "$sock" "$@"; }
 # The pids of the daemon's children (the runners).
 runner_pids() { ps -o pid= --ppid "$dpid" 2>/dev/null | tr -d ' '; }
 
-# json_get JSON PYTHON-EXPR: evaluates EXPR with `j` bound to the parsed document.
-json_get() { printf '%s' "$1" | python3 -c "import json,sys; j=json.load(sys.stdin); print($2)"; }
+# json_get JSON PYTHON-EXPR: evaluates EXPR with `j` bound to the parsed document. Debian's
+# python3 when present: a pyenv shim first on PATH costs seconds per call.
+_json_py=python3
+[ -x /usr/bin/python3 ] && _json_py=/usr/bin/python3
+json_get() { printf '%s' "$1" | "$_json_py" -c "import json,sys; j=json.load(sys.stdin); print($2)"; }
 
 # check DESCRIPTION CMD…: ok when CMD succeeds.
 check() {
