@@ -229,9 +229,7 @@ void dash_html_page(struct strbuf *out, struct json_object *model)
 	strbuf_append(out, "<header class=\"top\"><h1>Crons</h1><p id=\"line\">");
 	dash_esc(out, str_of(model, "line"));
 	strbuf_append(out, "</p><p id=\"live\" class=\"live\">As of ");
-	char now[48] = "";
-	dash_fmt_utc(str_of(model, "now"), now, sizeof now);
-	dash_esc(out, now);
+	dash_esc(out, str_of(model, "now_text"));
 	strbuf_append(out, "; reload for fresher data.</p><noscript><p>Run now needs JavaScript: "
 	                   "it sends the admin token.</p></noscript>"
 	                   "<p id=\"token-state\" hidden>Admin token kept for this browser "

@@ -16,7 +16,7 @@ struct strbuf;
 #define DASH_RECENT 20
 
 /* The whole page's data, read through api->ops at `now` (UTC seconds):
- *   {"now":ISO, "status":{…}, "zone":DISPLAY-ZONE|null, "line":"…",
+ *   {"now":ISO, "now_text":"… UTC", "status":{…}, "zone":DISPLAY-ZONE|null, "line":"…",
  *    "jobs":[{name, plugin, description, schedule, schedule_text, timezone, enabled,
  *             running, queued, next, missed, last_missed, last:{run}|null,
  *             recent:[{run}…] oldest first,

@@ -69,7 +69,7 @@ const char *dash_mark(const char *status)
 		const char *status, *mark;
 	} marks[] = {
 	    {"ok", "\u2713"},        {"partial", "\u25D0"},     {"failed", "\u2717"},
-	    {"crashed", "!"},        {"timeout", "\u231B"},     {"skipped", "\u21B7"},
+	    {"crashed", "!"},        {"timeout", "\u25F7"},     {"skipped", "\u21B7"},
 	    {"cancelled", "\u25A0"}, {"interrupted", "\u26A1"}, {"running", "\u25CF"},
 	};
 	for (size_t i = 0; status && i < sizeof marks / sizeof marks[0]; i++)
@@ -250,6 +250,8 @@ struct json_object *dash_model(struct api *api, int64_t now)
 	char buf[256];
 	civil_format_iso(now, 0, buf, sizeof buf);
 	json_object_object_add(m, "now", json_object_new_string(buf));
+	char when[48];
+	add_str(m, "now_text", dash_fmt_utc(buf, when, sizeof when) ? when : NULL);
 
 	struct json_object *st = ops->status(api->data);
 	const char *zone = str_of(st, "display_timezone");
