@@ -1,10 +1,11 @@
 /* The daemon side of one run, implemented in spawn*.c (design §2, §6): start chored-run
- * (vfork + execve, posix_spawn's way) in its own process group, write the input document to its fd
- * 0, read its output (fd 1+2, raw lines) and its protocol records (fd 3, JSON lines;
- * daemon/runproto.h) on the event loop, enforce the timeout (SIGTERM to the group, SIGKILL after
- * the grace period) and report the outcome. Limits (RLIMIT_AS, RLIMIT_CPU) and `user` are applied
- * in the child by chored-run itself, from the input document's "limits" member, before the plugin
- * is loaded. */
+ * with posix_spawn (fork+exec in one call; never a fork alone) in its own process group,
+ * with an empty signal mask, default signal actions and only fds 0-3 open, write the input
+ * document to its fd 0, read its output (fd 1+2, raw lines) and its protocol records (fd 3, JSON
+ * lines; daemon/runproto.h) on the event loop, enforce the timeout (SIGTERM to the group, SIGKILL
+ * after the grace period) and report the outcome. Limits (RLIMIT_AS, RLIMIT_CPU) and `user` are
+ * applied in the child by chored-run itself, from the input document's "limits" member, before the
+ * plugin is loaded. */
 #ifndef CHORED_RUNNER_H
 #define CHORED_RUNNER_H
 

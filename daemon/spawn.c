@@ -2,13 +2,14 @@
  * timeout, reaping and the outcome. Reading the runner's pipes is in spawn_read.c.
  *
  * No SIGCHLD handler: the exit is seen through a pidfd on the event loop. Every fd the
- * daemon opens is close-on-exec; the runner gets exactly fds 0-3 (closefrom in the child
- * catches any descriptor a library opened without O_CLOEXEC). The daemon must ignore or
+ * daemon opens is close-on-exec; the runner gets exactly fds 0-3 (posix_spawn's closefrom
+ * action catches any descriptor a library opened without O_CLOEXEC). The daemon must ignore or
  * handle SIGPIPE: writing the input to a runner that died early fails with EPIPE. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
-#include <pthread.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -139,14 +140,12 @@ static void reap(struct runner *r, int options)
 		return;                       /* not yet */
 	r->wstatus = got == r->pid ? ws : -1; /* -1: ECHILD, someone else reaped it */
 	r->reaped = true;
-	if (r->pidfd >= 0) {
-		close(r->pidfd);
-		r->pidfd = -1;
-	}
-	struct event *timers[] = {r->ev_exit, r->ev_deadline, r->ev_kill};
-	for (size_t i = 0; i < sizeof timers / sizeof timers[0]; i++)
-		if (timers[i])
-			event_del(timers[i]);
+	/* ev_exit leaves the loop before its pidfd is closed (else epoll_ctl fails, EBADF). */
+	struct event *evs[] = {r->ev_exit, r->ev_deadline, r->ev_kill};
+	for (size_t i = 0; i < sizeof evs / sizeof evs[0]; i++)
+		if (evs[i])
+			event_del(evs[i]);
+	close_fd(&r->pidfd);
 }
 
 static void on_child_exit(evutil_socket_t fd, short what, void *arg)
@@ -229,13 +228,21 @@ static void on_input_event(struct bufferevent *bev, short what, void *arg)
 	input_close(arg); /* EPIPE: the runner is gone; its exit tells the rest */
 }
 
-/* A close-on-exec, non-blocking pipe whose fds are all >= 4, so that the child's dup2 onto
- * 0-3 can never overwrite another pipe end (when the daemon runs with some of 0-3 closed).
- * The child makes its own ends blocking again (child_exec): one pipe2 here instead of a
- * pipe2 and two fcntl per end. */
-static int nonblock_pipe(int fds[2])
+/* Makes fd non-blocking. F_SETFL sets the status flags outright: a fresh pipe end has no
+ * other one. */
+static int set_nonblock(int fd)
 {
-	if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0) {
+	return fcntl(fd, F_SETFL, O_NONBLOCK);
+}
+
+/* A close-on-exec pipe whose fds are both >= 4, so that the child's dup2 onto 0-3 can never
+ * overwrite another pipe end (when the daemon runs with some of 0-3 closed). Only the
+ * daemon's end, fds[daemon_end], is made non-blocking (none when daemon_end is -1):
+ * O_NONBLOCK belongs to the open file description, which dup2 shares, and the runner's ends
+ * must block. */
+static int runner_pipe(int fds[2], int daemon_end)
+{
+	if (pipe2(fds, O_CLOEXEC) != 0) {
 		fds[0] = fds[1] = -1;
 		return -1;
 	}
@@ -253,6 +260,14 @@ static int nonblock_pipe(int fds[2])
 			return -1;
 		}
 	}
+	if (daemon_end >= 0 && set_nonblock(fds[daemon_end]) != 0) {
+		int saved = errno;
+		close(fds[0]);
+		close(fds[1]);
+		fds[0] = fds[1] = -1;
+		errno = saved;
+		return -1;
+	}
 	return 0;
 }
 
@@ -264,71 +279,93 @@ static void close_fd(int *fd)
 	}
 }
 
-/* What the child does between vfork and execve, all prepared by the parent. */
-struct child_plan {
-	const char *path;
-	char *const *argv;
-	int fds[RUNPROTO_FD + 1]; /* become the child's 0, 1, 2, 3 */
-	sigset_t mask;            /* the signal mask to exec with (empty) */
-	volatile int err;         /* errno of the step that failed, written by the child */
-};
+/* The posix_spawn attributes, the same for every run: the runner leads a process group of
+ * its own (timeouts signal the group), starts with an empty signal mask and with the
+ * signals the daemon handles back to their default actions (glibc's child also resets
+ * every other handled signal: a handler cannot survive execve). Set up once. */
+static posix_spawnattr_t spawn_attr;
+static int spawn_attr_err = -1; /* -1: not set up yet; else 0 or an errno */
 
-/* The vfork child: shares the daemon's memory until execve, so it only makes system calls
- * on what the plan holds. Signals are blocked (the daemon's handlers must not run here) until
- * the handled ones are back to their defaults. */
-static void child_exec(struct child_plan *cp)
+static int spawn_attr_get(void)
 {
-	struct sigaction dfl = {.sa_handler = SIG_DFL};
-	sigemptyset(&dfl.sa_mask);
+	if (spawn_attr_err >= 0)
+		return spawn_attr_err;
+	sigset_t none, dfl;
+	sigemptyset(&none);
+	sigemptyset(&dfl);
 	for (size_t i = 0; i < sizeof default_signals / sizeof default_signals[0]; i++)
-		if (sigaction(default_signals[i], &dfl, NULL) != 0)
-			goto fail;
-	if (setpgid(0, 0) != 0)
-		goto fail;
-	for (int fd = 0; fd <= RUNPROTO_FD; fd++)
-		/* dup2 clears close-on-exec; the pipe was made non-blocking for the daemon's
-		 * end, this end must block. fd 2 shares fd 1's pipe. */
-		if (dup2(cp->fds[fd], fd) != fd || fcntl(fd, F_SETFL, 0) != 0)
-			goto fail;
-	if (close_range(RUNPROTO_FD + 1, ~0U, 0) != 0 ||
-	    sigprocmask(SIG_SETMASK, &cp->mask, NULL) != 0)
-		goto fail;
-	execve(cp->path, cp->argv, runner_env);
-fail:
-	cp->err = errno ? errno : EINVAL;
-	_exit(127);
+		sigaddset(&dfl, default_signals[i]);
+	int rc = posix_spawnattr_init(&spawn_attr);
+	if (rc == 0 && ((rc = posix_spawnattr_setflags(
+	                     &spawn_attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
+	                                      POSIX_SPAWN_SETSIGDEF)) != 0 ||
+	                (rc = posix_spawnattr_setpgroup(&spawn_attr, 0)) != 0 ||
+	                (rc = posix_spawnattr_setsigmask(&spawn_attr, &none)) != 0 ||
+	                (rc = posix_spawnattr_setsigdefault(&spawn_attr, &dfl)) != 0))
+		posix_spawnattr_destroy(&spawn_attr);
+	spawn_attr_err = rc;
+	return rc;
 }
 
-/* Starts the process with the child's pipe ends as its fds 0-3 and nothing else open, in
- * its own process group. vfork rather than posix_spawn: glibc's posix_spawn also clones with
- * CLONE_VM|CLONE_VFORK, but maps and unmaps a stack for the child each time (the unmap
- * flushes the TLB of every CPU the child ran on) and checks each dup2 against the
- * descriptor limit (two getrlimit calls apiece): about a dozen system calls per run that
- * this does not make. */
+/* The file actions: the child's pipe ends become fds 0, 1 and 2 (one pipe), 3; every other
+ * fd is closed, also one a library opened without O_CLOEXEC. Building them costs a
+ * getrlimit per fd checked (glibc validates each descriptor), so the set of the previous
+ * run is kept and used again while the pipe ends get the same numbers, which they do in the
+ * steady state (the previous run's were closed). */
+static struct {
+	bool ready;
+	int fds[3]; /* child_in, child_out, child_proto of the actions below */
+	posix_spawn_file_actions_t fa;
+} spawn_fa;
+
+static int spawn_fa_get(int child_in, int child_out, int child_proto,
+                        posix_spawn_file_actions_t **out)
+{
+	if (spawn_fa.ready && spawn_fa.fds[0] == child_in && spawn_fa.fds[1] == child_out &&
+	    spawn_fa.fds[2] == child_proto) {
+		*out = &spawn_fa.fa;
+		return 0;
+	}
+	if (spawn_fa.ready) {
+		posix_spawn_file_actions_destroy(&spawn_fa.fa);
+		spawn_fa.ready = false;
+	}
+	posix_spawn_file_actions_t *fa = &spawn_fa.fa;
+	int rc = posix_spawn_file_actions_init(fa);
+	if (rc != 0)
+		return rc;
+	if ((rc = posix_spawn_file_actions_adddup2(fa, child_in, 0)) != 0 ||
+	    (rc = posix_spawn_file_actions_adddup2(fa, child_out, 1)) != 0 ||
+	    (rc = posix_spawn_file_actions_adddup2(fa, child_out, 2)) != 0 ||
+	    (rc = posix_spawn_file_actions_adddup2(fa, child_proto, RUNPROTO_FD)) != 0 ||
+	    (rc = posix_spawn_file_actions_addclosefrom_np(fa, RUNPROTO_FD + 1)) != 0) {
+		posix_spawn_file_actions_destroy(fa);
+		return rc;
+	}
+	spawn_fa.fds[0] = child_in;
+	spawn_fa.fds[1] = child_out;
+	spawn_fa.fds[2] = child_proto;
+	spawn_fa.ready = true;
+	*out = fa;
+	return 0;
+}
+
+/* Starts the runner with posix_spawn (design §2: fork+exec, never fork alone; glibc clones
+ * with CLONE_VM|CLONE_VFORK, so no page tables are copied, and reports a failed execve as
+ * its result, having reaped the child). */
 static int spawn_process(struct runner *r, const char *path, int child_in, int child_out,
                          int child_proto, char *err, size_t errlen)
 {
 	char *const argv[] = {(char *)path, NULL};
-	struct child_plan cp = {
-	    .path = path, .argv = argv, .fds = {child_in, child_out, child_out, child_proto}};
-	sigset_t all, old;
-	sigfillset(&all);
-	sigemptyset(&cp.mask);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	pid_t pid = vfork();
-	if (pid == 0)
-		child_exec(&cp); /* does not return */
-	int saved = errno;
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (pid < 0) {
-		snprintf(err, errlen, "cannot start %s: %s", path, strerror(saved));
-		return -1;
-	}
-	if (cp.err) {
-		/* The child has exited (vfork returned): collect it. */
-		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-			;
-		snprintf(err, errlen, "cannot start %s: %s", path, strerror(cp.err));
+	posix_spawn_file_actions_t *fa = NULL;
+	int rc = spawn_attr_get();
+	if (rc == 0)
+		rc = spawn_fa_get(child_in, child_out, child_proto, &fa);
+	pid_t pid = -1;
+	if (rc == 0)
+		rc = posix_spawn(&pid, path, fa, &spawn_attr, argv, runner_env);
+	if (rc != 0) {
+		snprintf(err, errlen, "cannot start %s: %s", path, strerror(rc));
 		return -1;
 	}
 	r->pid = pid;
@@ -354,14 +391,16 @@ static int setup_events(struct runner *r)
 	return 0;
 }
 
-/* Writes the document and its "\n" to fd 0 of the runner (fd is owned from now on). A
- * document that fits the pipe (64 KiB) goes in one writev; a longer one continues through a
- * bufferevent. */
+/* Writes the document and its "\n" to fd 0 of the runner (fd is owned from now on; still
+ * blocking). A document that fits the pipe (64 KiB) goes in one writev; a longer one
+ * continues through a bufferevent. */
 static int setup_input(struct runner *r, int fd, struct json_object *input)
 {
 	size_t len;
 	const char *doc = json_object_to_json_string_length(input, JSON_C_TO_STRING_PLAIN, &len);
-	if (!doc) {
+	/* Up to PIPE_BUF bytes always fit an empty pipe (it holds at least one page), so a
+	 * short document is written without the fcntl that makes the end non-blocking. */
+	if (!doc || (len + 1 > PIPE_BUF && set_nonblock(fd) != 0)) {
 		close(fd);
 		return -1;
 	}
@@ -459,8 +498,10 @@ int runner_start(struct event_base *base, const struct runner_params *p,
 	r->wstatus = -1;
 	r->reaped = true; /* nothing to kill until the process exists */
 
+	/* The daemon writes in[1] (made non-blocking by setup_input when needed) and reads
+	 * outp[0] and proto[0]. */
 	int in[2] = {-1, -1}, outp[2] = {-1, -1}, proto[2] = {-1, -1};
-	if (nonblock_pipe(in) != 0 || nonblock_pipe(outp) != 0 || nonblock_pipe(proto) != 0) {
+	if (runner_pipe(in, -1) != 0 || runner_pipe(outp, 0) != 0 || runner_pipe(proto, 0) != 0) {
 		snprintf(err, errlen, "cannot start %s: pipe: %s", p->path, strerror(errno));
 		goto fail_fds;
 	}
