@@ -5,6 +5,7 @@
 #include "chored-build.h"
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <stdio.h>
@@ -185,6 +186,14 @@ void api_guard_addr_key(const char *peer, char *out, size_t outlen)
 {
 	unsigned char a6[16];
 	if (peer && inet_pton(AF_INET6, peer, a6) == 1) {
+		/* An IPv4 client of a dual-stack listener is one host, not a /64 of them. */
+		if (IN6_IS_ADDR_V4MAPPED((struct in6_addr *)a6)) {
+			char v4[INET_ADDRSTRLEN];
+			if (inet_ntop(AF_INET, a6 + 12, v4, sizeof v4)) {
+				snprintf(out, outlen, "%s", v4);
+				return;
+			}
+		}
 		memset(a6 + 8, 0, 8);
 		char txt[INET6_ADDRSTRLEN];
 		if (inet_ntop(AF_INET6, a6, txt, sizeof txt)) {

@@ -97,8 +97,8 @@ int64_t api_guard_wait_ms(const struct api_guard *g, const char *addr, int64_t n
 int64_t api_guard_failed(struct api_guard *g, const char *addr, int64_t now_ms);
 /* A good token from `addr`: forgets its failures. */
 void api_guard_succeeded(struct api_guard *g, const char *addr);
-/* The key of a peer address in the table: IPv4 as is, IPv6 cut to its /64 (one host
- * usually holds a whole /64). */
+/* The key of a peer address in the table: IPv4 as is (IPv4-mapped IPv6 too), IPv6 cut to
+ * its /64 (one host usually holds a whole /64). */
 void api_guard_addr_key(const char *peer, char *out, size_t outlen);
 /* Checks a request on the admin listener; answers it (and returns false) when refused. */
 bool api_admit(struct api *api, struct evhttp_request *req);

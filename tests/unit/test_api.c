@@ -1232,6 +1232,11 @@ static void test_slowdown_table(void **state)
 	assert_string_not_equal(k1, k3);
 	api_guard_addr_key("127.0.0.1", k1, sizeof k1);
 	assert_string_equal(k1, "127.0.0.1");
+	/* IPv4 clients of a dual-stack listener stay apart */
+	api_guard_addr_key("::ffff:192.0.2.9", k1, sizeof k1);
+	api_guard_addr_key("::ffff:192.0.2.10", k2, sizeof k2);
+	assert_string_equal(k1, "192.0.2.9");
+	assert_string_equal(k2, "192.0.2.10");
 	free(g);
 }
 
