@@ -91,7 +91,7 @@ static void month_section(struct chored_report *r, const struct ar_opts *o,
 	for (int d = 0; d < m->days; d++) {
 		if (!m->per_day[d])
 			continue;
-		char day[16], c[24];
+		char day[48], c[24];
 		snprintf(day, sizeof day, "%04d-%02d-%02d", m->year % 10000, m->month % 100, d + 1);
 		fmt_count(m->per_day[d], c, sizeof c);
 		const char *cells[] = {day, c};

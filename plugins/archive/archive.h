@@ -60,9 +60,6 @@ struct ar_sql {
 bool ar_ident_ok(const char *s);
 /* A key prefix: "" or segments of [A-Za-z0-9._-] joined by '/', no "." or ".." segment. */
 bool ar_prefix_ok(const char *p);
-/* The batch number of an object name's tail after "...-YYYY-MM-01": ".json[.gz]" is 1,
- * ".N.json[.gz]" is N (2 to 100000); 0 for anything else. *gzip tells the extension. */
-unsigned ar_batch_of(const char *rest, bool *gzip);
 int ar_sql_init(struct chored_db *db, const struct ar_opts *o, struct ar_sql *q, char *err,
                 size_t errlen);
 void ar_sql_free(struct ar_sql *q);

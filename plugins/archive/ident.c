@@ -41,27 +41,6 @@ bool ar_prefix_ok(const char *p)
 	return true;
 }
 
-/* Batch number of `key` below stem: ".json[.gz]" = 1, ".N.json[.gz]" = N; 0 otherwise. */
-unsigned ar_batch_of(const char *rest, bool *gzip)
-{
-	unsigned n = 1;
-	if (rest[0] == '.' && rest[1] >= '1' && rest[1] <= '9') {
-		char *end;
-		unsigned long v = strtoul(rest + 1, &end, 10);
-		if (v < 2 || v > 100000 || *end != '.')
-			return 0;
-		n = (unsigned)v;
-		rest = end;
-	}
-	if (strcmp(rest, ".json.gz") == 0)
-		*gzip = true;
-	else if (strcmp(rest, ".json") == 0)
-		*gzip = false;
-	else
-		return 0;
-	return n;
-}
-
 char *ar_sql_fmt(const char *fmt, ...)
 {
 	va_list ap;

@@ -17,25 +17,28 @@
 
 #include "archive.h"
 
-struct batches {
-	const char *stem; /* "PREFIX/YYYY-MM/TABLE-archive-YYYY-MM-01" */
-	size_t stem_len;
-	unsigned max;  /* newest batch number, 0: none */
-	bool max_gzip; /* its extension */
-};
-
-static int each_object(const struct chored_store_object *obj, void *data)
+/* Stops a get at its first bytes: only whether the object exists is wanted. */
+static int stop_at_once(const void *buf, size_t len, void *data)
 {
-	struct batches *b = data;
-	if (strncmp(obj->key, b->stem, b->stem_len) != 0)
+	(void)buf;
+	(void)len;
+	*(bool *)data = true;
+	return -1;
+}
+
+/* 1 when `key` exists, 0 when it does not, -1 on an error (err). A GET cut at its first
+ * bytes rather than a listing: it costs one request per batch of the month (one, nearly
+ * always), whatever else the prefix holds. */
+static int exists(struct chored_store *st, const char *key, char *err, size_t errlen)
+{
+	bool got = false;
+	int rc = chored_store_get(st, key, stop_at_once, &got, NULL);
+	if (rc == CHORED_STORE_NOT_FOUND)
 		return 0;
-	bool gz;
-	unsigned n = ar_batch_of(obj->key + b->stem_len, &gz);
-	if (n > b->max) {
-		b->max = n;
-		b->max_gzip = gz;
-	}
-	return 0;
+	if (rc == 0 || got)
+		return 1;
+	snprintf(err, errlen, "looking for %s: %s", key, chored_store_error(st));
+	return -1;
 }
 
 static void make_key(const struct ar_opts *o, const char *stem, unsigned batch, bool gzip,
@@ -109,22 +112,35 @@ int ar_pick_key(struct chored_job *job, struct chored_db *db, struct chored_stor
 	snprintf(stem, sizeof stem, "%s%s%04d-%02d/%s-archive-%04d-%02d-01", o->prefix,
 	         *o->prefix ? "/" : "", m->year % 10000, m->month % 100, o->table, m->year % 10000,
 	         m->month % 100);
-	struct batches b = {.stem = stem, .stem_len = strlen(stem)};
-	char dir[420];
-	snprintf(dir, sizeof dir, "%.*s", (int)(strrchr(stem, '/') - stem + 1), stem);
-	if (chored_store_list(st, dir, each_object, &b) < 0) {
-		snprintf(err, errlen, "listing %s: %s", dir, chored_store_error(st));
-		return -1;
+	/* The newest batch: numbers are given in order, so the first missing one ends the
+	 * search; either extension counts (compress may have changed since). */
+	unsigned max = 0;
+	bool max_gzip = o->gzip;
+	for (unsigned n = 1; n <= 100000; n++) {
+		char key[sizeof m->key];
+		int rc = 0;
+		for (int e = 0; e < 2 && rc == 0; e++) {
+			bool gz = e == 0 ? o->gzip : !o->gzip;
+			make_key(o, stem, n, gz, key, sizeof key);
+			rc = exists(st, key, err, errlen);
+			if (rc == 1)
+				max_gzip = gz;
+		}
+		if (rc < 0)
+			return -1;
+		if (rc == 0)
+			break;
+		max = n;
 	}
 	m->completes = false;
-	if (b.max == 0) {
+	if (max == 0) {
 		make_key(o, stem, 1, o->gzip, m->key, sizeof m->key);
 		return 0;
 	}
 	char last[sizeof m->key];
-	make_key(o, stem, b.max, b.max_gzip, last, sizeof last);
+	make_key(o, stem, max, max_gzip, last, sizeof last);
 	struct ar_opts lo = *o;
-	lo.gzip = b.max_gzip;
+	lo.gzip = max_gzip;
 	struct json_object *row = ar_first_row(st, &lo, last, err, errlen);
 	if (!row)
 		return -1;
@@ -134,17 +150,17 @@ int ar_pick_key(struct chored_job *job, struct chored_db *db, struct chored_stor
 	if (rc < 0)
 		return -1;
 	if (!present) {
-		make_key(o, stem, b.max + 1, o->gzip, m->key, sizeof m->key);
+		make_key(o, stem, max + 1, o->gzip, m->key, sizeof m->key);
 		chored_log(job, CHORED_LOG_INFO,
 		           "%s was completed by an earlier run: new rows of %04d-%02d go to %s",
 		           last, m->year, m->month, m->key);
 		return 0;
 	}
-	if (b.max_gzip != o->gzip) {
+	if (max_gzip != o->gzip) {
 		snprintf(err, errlen,
 		         "%s was uploaded by an earlier run with compress = %s and its rows are "
 		         "still in the table: set compress back to finish that month",
-		         last, b.max_gzip ? "gzip" : "none");
+		         last, max_gzip ? "gzip" : "none");
 		return -1;
 	}
 	snprintf(m->key, sizeof m->key, "%s", last);

@@ -111,7 +111,7 @@ static int emit_json(struct writer *w, const char *pre, struct json_object *j, c
 
 static int emit_header(struct writer *w)
 {
-	char from[40], until[40], month[16];
+	char from[40], until[40], month[32];
 	iso(w->m->from, from);
 	iso(w->m->until, until);
 	snprintf(month, sizeof month, "%04d-%02d", w->m->year % 10000, w->m->month % 100);
@@ -164,7 +164,7 @@ static struct json_object *aggregates_json(const struct ar_opts *o, const struct
 	struct json_object *ag = json_object_new_object(), *days = json_object_new_object(),
 	                   *tops = json_object_new_object();
 	for (int d = 0; d < m->days; d++) {
-		char day[16];
+		char day[48];
 		snprintf(day, sizeof day, "%04d-%02d-%02d", m->year % 10000, m->month % 100, d + 1);
 		if (m->per_day[d])
 			json_object_object_add(days, day, json_object_new_int64(m->per_day[d]));

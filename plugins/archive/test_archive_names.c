@@ -1,6 +1,5 @@
 /* The archive plugin's name rules (plugins/archive/ident.c): the identifier rule that keeps
- * configured table and column names out of SQL injection, key prefixes, and the batch
- * numbers read back from object names (the re-run rule depends on them). */
+ * configured table and column names out of SQL injection, and key prefixes. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -41,30 +40,11 @@ static void test_prefix(void **state)
 		assert_false(ar_prefix_ok(bad[i]));
 }
 
-static void test_batch(void **state)
-{
-	(void)state;
-	bool gz = false;
-	assert_int_equal(ar_batch_of(".json.gz", &gz), 1);
-	assert_true(gz);
-	assert_int_equal(ar_batch_of(".json", &gz), 1);
-	assert_false(gz);
-	assert_int_equal(ar_batch_of(".2.json.gz", &gz), 2);
-	assert_int_equal(ar_batch_of(".17.json", &gz), 17);
-	assert_false(gz);
-	const char *bad[] = {"",        ".1.json.gz",   ".0.json",    ".02.json",
-	                     ".x.json", ".2.json.zst",  "-2.json.gz", ".json.gz.tmp",
-	                     ".2",      ".100001.json", ".json.gzx"};
-	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
-		assert_int_equal(ar_batch_of(bad[i], &gz), 0);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_ident),
 	    cmocka_unit_test(test_prefix),
-	    cmocka_unit_test(test_batch),
 	};
 	return cmocka_run_group_tests_name("archive names", tests, NULL, NULL);
 }

@@ -237,13 +237,20 @@ contains "$(summary)" "nothing deleted" "put fails: the summary says nothing was
 is "$(rows)|$(ctl $S3P state | js 'len(d["objects"]["bkt"])')" "82|0" "put fails: no row deleted, no object"
 is "$(mails)" 1 "put fails: a failure report is sent"
 ctl $S3P reset '{}' >/dev/null
+# The first GET of a month's key asks whether an earlier run left it (no: 404), the next
+# one is the read-back (faults match the exact key: the .json twin is asked for too).
+nosuchkey() { ctl $S3P fault '{"status": 404, "method": "GET", "path": "'"$1"'", "body": "<Error><Code>NoSuchKey</Code><Message>The specified key does not exist.</Message></Error>"}' >/dev/null; }
 # The read-back answers other bytes: the sha256 check refuses them.
-ctl $S3P fault '{"status": 200, "method": "GET", "path": "/bkt/site/archive/2026-09/", "body": "not the object"}' >/dev/null
+K=/bkt/site/archive/2026-09/events-archive-2026-09-01.json.gz
+nosuchkey $K
+ctl $S3P fault '{"status": 200, "method": "GET", "path": "'$K'", "body": "not the object"}' >/dev/null
 rundoc "$(doc "$S3" "$S3OPTS")"
 keep
 contains "$(summary)" "failed: 2026-09: read-back of archive/2026-09/events-archive-2026-09-01.json.gz" "read-back fails: the run fails naming the object"
 is "$(rows)|$(ctl $S3P state | js 'sorted(d["objects"]["bkt"])')" "82|[]" "read-back fails: no row deleted, the unverified object removed"
-ctl $S3P fault '{"status": 500, "method": "GET", "path": "/bkt/site/archive/2026-10/events", "count": 50}' >/dev/null
+K=/bkt/site/archive/2026-10/events-archive-2026-10-01.json.gz
+nosuchkey $K
+ctl $S3P fault '{"status": 500, "method": "GET", "path": "'$K'", "count": 50}' >/dev/null
 rundoc "$(doc "$S3" "$S3OPTS")"
 keep
 contains "$(summary)" "failed: 2026-10: read-back" "read-back error on the second month: failed"
@@ -293,7 +300,9 @@ if pg_start; then
 	keep
 	is "$(summary)|$(pgrows)" "ok: dry run: would archive and delete $((100 - before)) rows of 2026-09, 2026-10|100" "postgresql: dry run"
 	# October's read-back fails: September stays uploaded with its rows in the table.
-	ctl $S3P fault '{"status": 200, "method": "GET", "path": "/bkt/site/pg/2026-10/", "body": "garbage"}' >/dev/null
+	K=/bkt/site/pg/2026-10/events-archive-2026-10-01.json.gz
+	nosuchkey $K
+	ctl $S3P fault '{"status": 200, "method": "GET", "path": "'$K'", "body": "garbage"}' >/dev/null
 	rundoc "$(pgdoc)"
 	keep
 	is "$(last_record | js 'd["status"]')|$(pgrows)" "failed|100" "postgresql: a failed read-back deletes nothing"
