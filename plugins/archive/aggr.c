@@ -53,8 +53,8 @@ static void month_section(struct chored_report *r, const struct ar_opts *o,
                           const struct ar_month *m)
 {
 	char h[80];
-	snprintf(h, sizeof h, "%04d-%02d: %lld rows", m->year % 10000, m->month % 100,
-	         (long long)m->count);
+	snprintf(h, sizeof h, "%04d-%02d: %lld row%s", m->year % 10000, m->month % 100,
+	         (long long)m->count, m->count == 1 ? "" : "s");
 	chored_report_heading(r, 2, h);
 	if (m->verified)
 		chored_report_paragraph(r, "%s — %llu bytes, sha256 %s, read back and verified%s.",
@@ -62,7 +62,7 @@ static void month_section(struct chored_report *r, const struct ar_opts *o,
 		                        m->completes ? " (completes an earlier interrupted run)"
 		                                     : "");
 	else
-		chored_report_paragraph(r, "%s — not verified.", m->key);
+		chored_report_paragraph(r, "%s — not verified.", *m->key ? m->key : "no object");
 	for (size_t g = 0; g < o->n_groups; g++) {
 		const struct ar_top *t = &m->top[g];
 		if (!t->n)
@@ -111,8 +111,8 @@ struct chored_report *ar_report(const struct ar_opts *o, const char *store_desc,
 		bytes += ms[i].size;
 	}
 	char title[160];
-	snprintf(title, sizeof title, "Archive of %s: %lld rows in %zu month%s", o->table,
-	         (long long)rows, n, n == 1 ? "" : "s");
+	snprintf(title, sizeof title, "Archive of %s: %lld row%s in %zu month%s", o->table,
+	         (long long)rows, rows == 1 ? "" : "s", n, n == 1 ? "" : "s");
 	struct chored_report *r = chored_report_new(title);
 	if (!r)
 		return NULL;

@@ -136,6 +136,7 @@ struct run {
 	struct ar_sql q;
 	struct ar_month *ms;
 	size_t n, cap;
+	size_t tried; /* months whose archiving began: the ones a failure report shows */
 	char err[1024];
 };
 
@@ -221,6 +222,7 @@ static int archive_months(struct run *r)
 	struct chored_job *job = r->job;
 	for (size_t i = 0; i < r->n; i++) {
 		struct ar_month *m = &r->ms[i];
+		r->tried = i + 1;
 		char e[768];
 		if (ar_pick_key(job, r->db, r->st, &r->o, &r->q, m, e, sizeof e) < 0 ||
 		    ar_aggregate(r->db, &r->o, &r->q, m, e, sizeof e) < 0 ||
@@ -311,7 +313,7 @@ static enum chored_status fail_report(struct run *r)
 {
 	chored_log(r->job, CHORED_LOG_ERR, "%s", r->err);
 	struct chored_report *rep =
-	    ar_report(&r->o, r->st ? chored_store_describe(r->st) : r->o.store, r->ms, r->n,
+	    ar_report(&r->o, r->st ? chored_store_describe(r->st) : r->o.store, r->ms, r->tried,
 	              CHORED_FAILED, r->err);
 	chored_notify(r->job, rep);
 	chored_report_free(rep);
@@ -334,8 +336,8 @@ static enum chored_status dry_run(struct run *r)
 		}
 		chored_log(
 		    r->job, CHORED_LOG_NOTICE,
-		    "dry run: would archive %lld rows of %04d-%02d to %s%s and then delete them",
-		    (long long)m->expected, m->year, m->month, m->key,
+		    "dry run: would archive %lld row%s of %04d-%02d to %s%s and then delete them",
+		    (long long)m->expected, m->expected == 1 ? "" : "s", m->year, m->month, m->key,
 		    m->completes ? " (rewriting an earlier run's upload)" : "");
 		rows += m->expected;
 	}
@@ -343,8 +345,8 @@ static enum chored_status dry_run(struct run *r)
 	month_list(r, months, sizeof months);
 	chored_notify(r->job, NULL); /* a dry run sends nothing */
 	if (r->n)
-		chored_summary(r->job, "dry run: would archive and delete %lld rows of %s",
-		               (long long)rows, months);
+		chored_summary(r->job, "dry run: would archive and delete %lld row%s of %s",
+		               (long long)rows, rows == 1 ? "" : "s", months);
 	else
 		chored_summary(r->job, "dry run: nothing to archive");
 	return CHORED_OK;
@@ -419,12 +421,14 @@ static enum chored_status run_job(struct run *r)
 	char months[256];
 	month_list(r, months, sizeof months);
 	if (notify_failed) {
-		chored_summary(
-		    job, "archived and deleted %lld rows of %s; report: %d sink%s failed",
-		    (long long)deleted, months, notify_failed, notify_failed == 1 ? "" : "s");
+		chored_summary(job,
+		               "archived and deleted %lld row%s of %s; report: %d sink%s failed",
+		               (long long)deleted, deleted == 1 ? "" : "s", months, notify_failed,
+		               notify_failed == 1 ? "" : "s");
 		return CHORED_PARTIAL;
 	}
-	chored_summary(job, "archived and deleted %lld rows of %s", (long long)deleted, months);
+	chored_summary(job, "archived and deleted %lld row%s of %s", (long long)deleted,
+	               deleted == 1 ? "" : "s", months);
 	return CHORED_OK;
 }
 

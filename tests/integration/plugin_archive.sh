@@ -159,7 +159,7 @@ is "$(objects | wc -w)|$(rows)|$(mails)" "2|10|1" "re-run mid-month: nothing wri
 sqlite3 "$DB" "INSERT INTO events (created_at, event_type, path, user_id) VALUES ('2026-10-05T00:00:00Z', 'lost', '/found', 99)"
 rundoc "$(doc "file://$STORE")"
 keep
-is "$(summary)" "ok: archived and deleted 1 rows of 2026-10" "late row of a completed month: archived"
+is "$(summary)" "ok: archived and deleted 1 row of 2026-10" "late row of a completed month: archived"
 is "$(archive_info "$STORE/archive/2026-10/events-archive-2026-10-01.2.json.gz" | cut -d' ' -f1-3)|$(archive_info "$STORE/archive/2026-10/events-archive-2026-10-01.json.gz" | cut -d' ' -f1)" \
 	"rows=1 count=1 month=2026-10|rows=42" "late row: a second batch; the first object is kept whole"
 
@@ -236,6 +236,10 @@ contains "$(summary)" "failed: 2026-09: PUT" "put fails: the run fails and names
 contains "$(summary)" "nothing deleted" "put fails: the summary says nothing was deleted"
 is "$(rows)|$(ctl $S3P state | js 'len(d["objects"]["bkt"])')" "82|0" "put fails: no row deleted, no object"
 is "$(mails)" 1 "put fails: a failure report is sent"
+fmail=$(mailtext "$tmp"/outbox/new/*)
+contains "$fmail" "Nothing was deleted." "put fails: the report says nothing was deleted"
+contains "$fmail" "failed" "put fails: the report's subject says failed"
+lacks "$fmail" "2026-10" "put fails: the report shows only the month that was tried"
 ctl $S3P reset '{}' >/dev/null
 # The first GET of a month's key asks whether an earlier run left it (no: 404), the next
 # one is the read-back (faults match the exact key: the .json twin is asked for too).
@@ -314,7 +318,7 @@ if pg_start; then
 	pg_psql "INSERT INTO events (created_at, event_type, path) VALUES ('2026-09-09 09:09:09+00', 'late', '/late')" >/dev/null
 	rundoc "$(pgdoc)"
 	keep
-	is "$(summary)" "ok: archived and deleted 1 rows of 2026-09" "postgresql: a late row of a completed month"
+	is "$(summary)" "ok: archived and deleted 1 row of 2026-09" "postgresql: a late row of a completed month"
 	contains "$rec" "new rows of 2026-09 go to pg/2026-09/events-archive-2026-09-01.2.json.gz" "postgresql: goes to batch 2"
 	is "$(pgrows)|$(pgrows "created_at < '2026-11-01T00:00:00Z'")" "$before|0" "postgresql: exactly the past months deleted"
 	is "$(ctl $S3P state | js 'sorted(k for k in d["objects"]["bkt"] if k.startswith("site/pg/"))')" \
