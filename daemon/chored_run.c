@@ -386,6 +386,11 @@ static int serve_notify_only(struct json_object *doc, struct json_object *no,
 		return fail(early, "input: \"notify_only\" has no \"status\"");
 	if (!summary)
 		summary = "";
+	char err[1024] = "";
+	struct json_object *limits = NULL;
+	json_object_object_get_ex(doc, "limits", &limits);
+	if (run_limits_apply(limits, err, sizeof err) < 0) /* the job's user, as its runs */
+		return fail(early, err);
 	/* The SDK decides by ok/partial/failed; the policy here is decided on the real status
 	 * (on-change: crashed after crashed is no change), and the chosen sinks get "always". */
 	const char *prev = get_str(doc, "previous_status");

@@ -35,9 +35,10 @@ char *missed_summary(char *buf, size_t len, const char *cause, uint64_t n, bool 
  * the job has no sinks or every policy is never. */
 void missed_notify(struct daemon *d, struct gen *g, const struct cfg_job *job, const char *status,
                    const char *summary, int64_t nominal, int64_t run_id);
-/* Notifications in flight (shutdown waits for none: they are killed and logged). */
+/* Notify-only runners in flight (a stopping daemon waits for them; it starts no more and
+ * drops those still waiting, logged). At most 4 run at once; the others wait in order. */
 size_t missed_notify_live(const struct daemon *d);
-/* Kills and frees every notifier (daemon exit). */
+/* Kills and frees every notifier, logged (daemon exit). */
 void missed_notify_free_all(struct daemon *d);
 
 #endif

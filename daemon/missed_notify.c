@@ -18,14 +18,18 @@
 /* A notify-only runner talks to the sinks only (SMTP, HTTP APIs with their own timeouts and
  * retries): past this it is killed and the failure logged. */
 #define NOTIFY_TIMEOUT_S 300
+/* Notify-only runners at once; more wait in order (a restart after a long downtime may
+ * find every job missed). */
+#define NOTIFY_MAX_LIVE 4
 
-/* One notify-only chored-run in flight, in the daemon's list. */
+/* One notify-only chored-run, waiting or in flight, in the daemon's list (oldest first). */
 struct notifier {
 	struct notifier *next;
 	struct daemon *d;
-	struct runner *runner; /* owned; NULL once done */
-	char *job;             /* owned copy: the generation may go while it runs */
-	char *status;          /* owned: what it reports */
+	struct json_object *input; /* owned until started: the runner's document */
+	struct runner *runner;     /* owned once started */
+	char *job;                 /* owned copy: the generation may go while it runs */
+	char *status;              /* owned: what it reports */
 };
 
 static void unlink_notifier(struct notifier *n)
@@ -41,6 +45,8 @@ static void notifier_free(struct notifier *n)
 {
 	if (n->runner)
 		runner_free(n->runner);
+	if (n->input)
+		json_object_put(n->input);
 	free(n->job);
 	free(n->status);
 	free(n);
@@ -71,6 +77,8 @@ static void on_record(void *data, struct json_object *rec)
 	log_msg(level, "job %s notify (%s): %s", n->job, n->status, json_object_get_string(v));
 }
 
+static void start_waiting(struct daemon *d);
+
 static void on_done(void *data, const struct runner_result *res)
 {
 	struct notifier *n = data;
@@ -81,6 +89,7 @@ static void on_done(void *data, const struct runner_result *res)
 	struct daemon *d = n->d;
 	unlink_notifier(n);
 	notifier_free(n); /* frees the runner: allowed from its done callback */
+	start_waiting(d);
 	daemon_maybe_exit(d);
 }
 
@@ -100,6 +109,60 @@ static bool any_sink_wants(const struct cfg_job *job)
 	return false;
 }
 
+/* Spawns n's runner; false (logged) when it cannot start. */
+static bool start(struct notifier *n)
+{
+	struct json_object *red;
+	size_t n_red =
+	    json_object_object_get_ex(n->input, "redact", &red) ? json_object_array_length(red) : 0;
+	const char **redact = xcalloc(n_red + 1, sizeof *redact);
+	for (size_t i = 0; i < n_red; i++)
+		redact[i] = json_object_get_string(json_object_array_get_idx(red, i));
+	struct runner_params p = {
+	    .path = n->d->runner_path,
+	    .input = n->input,
+	    .redact = redact,
+	    .timeout_s = NOTIFY_TIMEOUT_S,
+	    .grace_s = 5,
+	};
+	char err[256];
+	int rc = runner_start(n->d->base, &p, &notify_cbs, n, &n->runner, err, sizeof err);
+	free(redact);
+	json_object_put(n->input);
+	n->input = NULL;
+	if (rc < 0) {
+		n->runner = NULL;
+		log_msg(LOG_L_ERR, "job %s: could not start the %s notification: %s", n->job,
+		        n->status, err);
+		return false;
+	}
+	log_msg(LOG_L_DEBUG, "job %s: notifying %s (pid %ld)", n->job, n->status,
+	        (long)runner_pid(n->runner));
+	return true;
+}
+
+/* Starts waiting notifiers, oldest first, while fewer than NOTIFY_MAX_LIVE run. */
+static void start_waiting(struct daemon *d)
+{
+	size_t live = 0;
+	for (struct notifier *n = d->notifiers; n; n = n->next)
+		live += n->runner != NULL;
+	for (struct notifier *n = d->notifiers, *next; n && live < NOTIFY_MAX_LIVE; n = next) {
+		next = n->next;
+		if (n->runner)
+			continue;
+		if (d->stopping) {
+			log_msg(LOG_L_WARNING, "job %s: the %s notification is dropped (stopping)",
+			        n->job, n->status);
+		} else if (start(n)) {
+			live++;
+			continue;
+		}
+		unlink_notifier(n);
+		notifier_free(n);
+	}
+}
+
 void missed_notify(struct daemon *d, struct gen *g, const struct cfg_job *job, const char *status,
                    const char *summary, int64_t nominal, int64_t run_id)
 {
@@ -117,49 +180,34 @@ void missed_notify(struct daemon *d, struct gen *g, const struct cfg_job *job, c
 	json_object_object_add(no, "summary", json_object_new_string(summary ? summary : ""));
 	json_object_object_add(no, "nominal", json_object_new_int64(nominal));
 	json_object_object_add(in, "notify_only", no);
-	/* The job's sinks, their secrets in "redact", previous_status for on-change (the run
-	 * itself excluded: only runs before run_id count; a missed slot's record is skipped,
-	 * which previous_status never counts). */
+	/* Sinks write as the job's runs do (an outbox's files belong to the job's user). */
+	if (job->user) {
+		struct json_object *lim = json_object_new_object();
+		json_object_object_add(lim, "user", json_object_new_string(job->user));
+		json_object_object_add(in, "limits", lim);
+	}
+	/* The job's sinks, their secrets in "redact", previous_status for on-change (only runs
+	 * before run_id; a missed slot's record is skipped, which previous_status never
+	 * counts). */
 	runinput_add_notify(in, g->cfg, job, d->st, run_id);
-	struct json_object *red;
-	size_t n_red =
-	    json_object_object_get_ex(in, "redact", &red) ? json_object_array_length(red) : 0;
-	const char **redact = xcalloc(n_red + 1, sizeof *redact);
-	for (size_t i = 0; i < n_red; i++)
-		redact[i] = json_object_get_string(json_object_array_get_idx(red, i));
 
 	struct notifier *n = xcalloc(1, sizeof *n);
 	n->d = d;
+	n->input = in;
 	n->job = xstrdup(job->name);
 	n->status = xstrdup(status);
-	struct runner_params p = {
-	    .path = d->runner_path,
-	    .input = in,
-	    .redact = redact,
-	    .timeout_s = NOTIFY_TIMEOUT_S,
-	    .grace_s = 5,
-	};
-	char err[256];
-	int rc = runner_start(d->base, &p, &notify_cbs, n, &n->runner, err, sizeof err);
-	free(redact);
-	json_object_put(in);
-	if (rc < 0) {
-		log_msg(LOG_L_ERR, "job %s: could not start the %s notification: %s", job->name,
-		        status, err);
-		notifier_free(n);
-		return;
-	}
-	log_msg(LOG_L_DEBUG, "job %s: notifying %s (pid %ld)", job->name, status,
-	        (long)runner_pid(n->runner));
-	n->next = d->notifiers;
-	d->notifiers = n;
+	struct notifier **pp = &d->notifiers;
+	while (*pp)
+		pp = &(*pp)->next;
+	*pp = n;
+	start_waiting(d);
 }
 
 size_t missed_notify_live(const struct daemon *d)
 {
 	size_t k = 0;
 	for (const struct notifier *n = d->notifiers; n; n = n->next)
-		k++;
+		k += n->runner != NULL;
 	return k;
 }
 
@@ -168,8 +216,8 @@ void missed_notify_free_all(struct daemon *d)
 	while (d->notifiers) {
 		struct notifier *n = d->notifiers;
 		d->notifiers = n->next;
-		log_msg(LOG_L_WARNING, "job %s: the %s notification was stopped at exit", n->job,
-		        n->status);
+		log_msg(LOG_L_WARNING, "job %s: the %s notification was %s at exit", n->job,
+		        n->status, n->runner ? "stopped" : "dropped");
 		notifier_free(n);
 	}
 }

@@ -34,7 +34,7 @@
  *         run that crashed, timed out or never entered run(), a slot missed) has no
  *         "plugin", "options", "state", "peers" nor "limits"; it has "job", "run_id" (""
  *         for a missed slot recorded nowhere), "nominal", "notify", "redact",
- *         "previous_status", "state_dir" as above, and
+ *         "previous_status", "state_dir" and "limits" (only "user": the job's) as above, and
  *          "notify_only": {"status": "crashed",  a run status (crashed, timeout, failed) or
  *                                              "missed"
  *                          "summary": "killed by SIGSEGV",   redacted, may be ""
