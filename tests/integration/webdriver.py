@@ -55,7 +55,12 @@ class Browser:
                     "--disable-dev-shm-usage", "--no-first-run", "--disable-extensions",
                     "--disable-background-networking", "--disable-sync",
                     "--disable-component-update", "--no-default-browser-check",
-                    "--password-store=basic", "--mute-audio",
+                    "--password-store=basic", "--mute-audio", "--disable-breakpad",
+                    "--disable-default-apps", "--disable-hang-monitor",
+                    "--disable-client-side-phishing-detection", "--metrics-recording-only",
+                    "--disable-renderer-backgrounding",
+                    "--disable-features=Translate,OptimizationHints,MediaRouter,"
+                    "AutofillServerCommunication,CertificateTransparencyComponentUpdater",
                     f"--user-data-dir={os.path.join(tmpdir, 'chromium-profile')}",
                     f"--window-size={width},{height}"]
             caps = {"capabilities": {"alwaysMatch": {
