@@ -64,6 +64,7 @@ const char dash_css[] =
 "dl.facts dt { color: var(--muted); }\n"
 "dl.facts dd { margin: 0; min-width: 0; overflow-wrap: anywhere; }\n"
 ".disp { color: var(--muted); }\n"
+".f-sched code { display: block; color: var(--muted); }\n"
 ".f-missed { color: var(--alarm); font-weight: bold; }\n"
 "\n"
 ".mark {\n"
