@@ -228,13 +228,11 @@ static int store_set(struct chored_job *job, struct chored_store *st, const stru
 static void recap(struct chored_report *r, const struct bk_opts *o, const char *month,
                   const struct outcome *out, const char *where)
 {
-	if (out->skipped) {
+	if (out->skipped)
 		chored_report_paragraph(r,
 		                        "Set %s is already complete in %s: nothing changed "
 		                        "(force = yes redoes it).",
 		                        month, where);
-		return;
-	}
 	if (out->export_err[0]) {
 		chored_report_heading(r, 2, "Backup failed");
 		chored_report_paragraph(r, "%s", out->export_err);
@@ -410,6 +408,13 @@ static enum chored_status run(struct chored_job *job)
 	return status;
 }
 
+/* The host has already marked the job cancelled: the export loops, the dump and the store
+ * stop at their next check, and run() removes its scratch files before returning. */
+static void cancel(struct chored_job *job)
+{
+	(void)job;
+}
+
 CHORED_EXPORT const struct chored_plugin chored_plugin_v1 = {
     CHORED_PLUGIN_HEADER,
     .name = "backup",
@@ -419,4 +424,5 @@ CHORED_EXPORT const struct chored_plugin chored_plugin_v1 = {
     .commands = bk_commands,
     .check = check,
     .run = run,
+    .cancel = cancel,
 };

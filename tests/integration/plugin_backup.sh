@@ -263,6 +263,25 @@ body=$(mail_text "$(newest_mail)")
 contains "$body" "❌ monthly: failed" "the recap is marked ❌ failed"
 contains "$body" "sha256" "the recap names the mismatch"
 
+# A dry run exports and stores nothing.
+n0=$(pyreq "len(req)")
+rundoc "$(bk_doc 2036-08-01T03:00:00Z '"retention":"3"' '"dry_run":true')"
+is "$(result)" ok "dry run: ok"
+contains "$(summary)" "dry run: would back up Kit and the database into monthly/2036-08/" "dry run: says what it would do"
+is "$(pyreq "len(req) - $n0")/$(sets | grep -c 2036-08)" "0/0" "dry run: no Kit request, no set"
+
+# SIGTERM during the Kit walk: the run stops, stores nothing and leaves no scratch file.
+ctl POST /_fake/fault '{"delay_ms":3000,"path":"/v4/subscribers"}'
+startdoc "$(bk_doc 2036-09-01T03:00:00Z '"retention":"3"')"
+wait_for "$tmp/fd3" '"t":"started"' 10
+sleep 0.3
+kill -TERM "$pid"
+wait "$pid"
+rec=$(cat "$tmp/fd3")
+is "$(result)" failed "cancelled run: failed"
+contains "$(summary)" "set 2036-09 not stored" "cancelled run: nothing stored"
+is "$(sets | grep -c 2036-09)/$(ls "$tmp" | grep -c chored-backup)" "0/0" "cancelled run: no set, no scratch directory"
+
 # 7. Config errors through chorectl check: FILE:LINE via the schema path.
 cat >"$tmp/bad.conf" <<CONF
 [daemon]
