@@ -5,7 +5,10 @@
  * is read and hashed whole before it goes out. Two part buffers let the two overlap: while
  * a sender thread uploads part N, the caller's thread reads part N+1 through the read
  * callback and hashes it as it arrives (in chunks small enough to be hashed while still in
- * the cache: one pass over memory, not two). Memory stays bounded by two parts.
+ * the cache: one pass over memory, not two). The sender goes on to part N+1 as soon as N
+ * is answered and N+1 is read, without waiting for the caller's thread to take N's answer
+ * (on a loaded machine every hand-over between threads costs a scheduling delay). Memory
+ * stays bounded by two parts.
  *
  * Threads: the caller's read callback and every record of the run's job stay on the
  * caller's thread. The sender has a job of its own (struct chored_job is not thread-safe):
@@ -229,37 +232,53 @@ static int mpu_complete(struct chored_store *st, struct mpu *m, struct chored_st
 
 /* ---- the part sender ---- */
 
-struct sender {
-	const struct chored_store *st;
-	struct chored_job *job;      /* owned: the sender's job (see the top of this file) */
-	struct json_object *records; /* owned: the sender job's records not yet handed on */
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	bool done;     /* guarded by mu: the part's request is over */
-	bool threaded; /* the part runs on `thread` (else it ran inline) */
-	pthread_t thread;
-
-	/* The part in flight; buffers borrowed from the caller until sender_wait. */
-	const char *q[5];
-	char num[16];
+/* One part buffer and the part it holds. */
+struct slot {
+	unsigned char *buf; /* owned; allocated when first needed */
+	size_t n;
 	char md5[25];
-	struct store_s3_req req;
-	int rc;
-	struct chored_http_response resp;
+	unsigned no;                                     /* part number */
+	enum { SLOT_FREE, SLOT_READY, SLOT_SENT } state; /* guarded by sender.mu */
+	int rc;                                          /* of the part's request, once SENT */
+	struct chored_http_response resp;                /* likewise; freed by sender_result */
 };
 
-/* The sender job's sink: keeps each record for sender_wait to hand on. */
+struct sender {
+	const struct chored_store *st;
+	const struct mpu *m;         /* its key and upload id are read by the sender thread */
+	struct chored_job *job;      /* owned: the sender's job (see the top of this file) */
+	struct json_object *records; /* owned, guarded by mu: records not yet handed on */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct slot slot[2]; /* parts alternate between the two */
+	bool stop;           /* guarded by mu: the thread takes no further part and ends */
+	bool started;        /* the thread was tried (once, for part 1 in slot 0) */
+	bool threaded;       /* `thread` runs; else parts are sent inline by sender_wait */
+	pthread_t thread;
+};
+
+/* The sender job's sink (on whichever thread sends): keeps each record for the caller's
+ * thread to hand on. */
 static void sender_collect(void *data, struct json_object *record)
 {
 	struct sender *snd = data;
-	json_object_array_add(snd->records, json_object_get(record));
+	struct json_object *copy = NULL;
+	/* A copy: json-c's reference counts are not atomic, and the sender drops its
+	 * reference while the caller's thread may be handing the record on. */
+	if (json_object_deep_copy(record, &copy, NULL) != 0)
+		return;
+	pthread_mutex_lock(&snd->mu);
+	if (json_object_array_add(snd->records, copy) != 0)
+		json_object_put(copy);
+	pthread_mutex_unlock(&snd->mu);
 }
 
-static int sender_init(struct sender *snd, struct chored_store *st)
+static int sender_init(struct sender *snd, struct chored_store *st, const struct mpu *m)
 {
 	pthread_condattr_t ca;
 	memset(snd, 0, sizeof *snd);
 	snd->st = st;
+	snd->m = m;
 	snd->records = json_object_new_array();
 	snd->job = chored__job_new(chored_job_name(st->job), NULL);
 	if (!snd->records || !snd->job) {
@@ -279,93 +298,145 @@ static int sender_init(struct sender *snd, struct chored_store *st)
 	return 0;
 }
 
+/* Sends the part in `sl` (its state is READY; the buffer is not written meanwhile). */
+static void slot_send(struct sender *snd, struct slot *sl)
+{
+	char num[16];
+	snprintf(num, sizeof num, "%u", sl->no);
+	const char *q[] = {"partNumber", num, "uploadId", snd->m->upload_id, NULL};
+	struct store_s3_req r = {.method = "PUT",
+	                         .key = snd->m->key,
+	                         .query = q,
+	                         .body = sl->buf,
+	                         .body_len = sl->n,
+	                         .content_type = "application/octet-stream",
+	                         .content_md5 = sl->md5,
+	                         .unsigned_payload = true};
+	sl->rc = store_s3_do(snd->st, snd->job, &r, &sl->resp);
+}
+
+/* The sender thread: sends the slots in turn as they become READY, until stopped. */
+static void *sender_run(void *data)
+{
+	struct sender *snd = data;
+	pthread_mutex_lock(&snd->mu);
+	for (unsigned i = 0;; i ^= 1) {
+		struct slot *sl = &snd->slot[i];
+		while (!snd->stop && sl->state != SLOT_READY)
+			pthread_cond_wait(&snd->cv, &snd->mu);
+		if (snd->stop)
+			break;
+		pthread_mutex_unlock(&snd->mu);
+		slot_send(snd, sl);
+		pthread_mutex_lock(&snd->mu);
+		sl->state = SLOT_SENT;
+		pthread_cond_broadcast(&snd->cv);
+	}
+	pthread_mutex_unlock(&snd->mu);
+	return NULL;
+}
+
+/* Hands the part in `sl` (filled: buf, n, md5, no) to the sender. */
+static void sender_queue(struct sender *snd, struct slot *sl)
+{
+	if (chored_job_cancelled(snd->st->job))
+		chored__job_cancel(snd->job);
+	pthread_mutex_lock(&snd->mu);
+	sl->state = SLOT_READY;
+	pthread_cond_broadcast(&snd->cv);
+	pthread_mutex_unlock(&snd->mu);
+	if (!snd->started) { /* the first part (slot 0) starts the thread */
+		snd->started = true;
+		snd->threaded = pthread_create(&snd->thread, NULL, sender_run, snd) == 0;
+	}
+	/* Without a thread, sender_wait sends inline: slower, not wrong. */
+}
+
+/* Hands the sender job's records to the run's sink, on the caller's thread, in order. */
+static void sender_forward(struct sender *snd)
+{
+	struct chored_job *run = snd->st->job;
+	struct json_object *fresh = json_object_new_array();
+	if (!fresh)
+		return; /* kept for the next call */
+	pthread_mutex_lock(&snd->mu);
+	struct json_object *recs = snd->records;
+	snd->records = fresh;
+	pthread_mutex_unlock(&snd->mu);
+	size_t n = json_object_array_length(recs);
+	for (size_t i = 0; i < n && run->emit; i++)
+		run->emit(run->emit_data, json_object_array_get_idx(recs, i));
+	json_object_put(recs);
+}
+
+/* Waits until the part in `sl` is answered, passing the run's cancellation on. */
+static void sender_wait(struct sender *snd, struct slot *sl)
+{
+	struct chored_job *run = snd->st->job;
+	if (!snd->threaded) {
+		if (chored_job_cancelled(run))
+			chored__job_cancel(snd->job);
+		slot_send(snd, sl);
+		sl->state = SLOT_SENT;
+	}
+	pthread_mutex_lock(&snd->mu);
+	while (sl->state != SLOT_SENT) {
+		if (chored_job_cancelled(run))
+			chored__job_cancel(snd->job);
+		struct timespec t;
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		t.tv_nsec += CANCEL_POLL_MS * 1000000L;
+		if (t.tv_nsec >= 1000000000L) {
+			t.tv_sec++;
+			t.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&snd->cv, &snd->mu, &t);
+	}
+	pthread_mutex_unlock(&snd->mu);
+	sender_forward(snd);
+}
+
+/* Ends the thread: `cut` stops a part in flight (the upload is being given up). */
+static void sender_stop(struct sender *snd, bool cut)
+{
+	if (!snd->threaded)
+		return;
+	pthread_mutex_lock(&snd->mu);
+	snd->stop = true;
+	pthread_cond_broadcast(&snd->cv);
+	pthread_mutex_unlock(&snd->mu);
+	if (cut)
+		chored__job_cancel(snd->job);
+	pthread_join(snd->thread, NULL);
+	snd->threaded = false;
+	for (int i = 0; i < 2; i++)
+		if (snd->slot[i].state == SLOT_SENT)
+			chored_http_response_free(&snd->slot[i].resp);
+	sender_forward(snd);
+}
+
 static void sender_free(struct sender *snd)
 {
 	json_object_put(snd->records);
 	chored__job_free(snd->job);
 	pthread_mutex_destroy(&snd->mu);
 	pthread_cond_destroy(&snd->cv);
+	free(snd->slot[0].buf);
+	free(snd->slot[1].buf);
 }
 
-static void *sender_run(void *data)
+/* Records the ETag of the part in `sl`, or sets the store's error; frees its response and
+ * frees the slot for the next part. */
+static int sender_result(struct chored_store *st, struct mpu *m, struct sender *snd,
+                         struct slot *sl)
 {
-	struct sender *snd = data;
-	snd->rc = store_s3_do(snd->st, snd->job, &snd->req, &snd->resp);
-	pthread_mutex_lock(&snd->mu);
-	snd->done = true;
-	pthread_cond_signal(&snd->cv);
-	pthread_mutex_unlock(&snd->mu);
-	return NULL;
-}
-
-/* Starts sending `n` bytes of `buf` (borrowed until sender_wait) as the next part. */
-static void sender_start(struct sender *snd, const struct mpu *m, const unsigned char *buf,
-                         size_t n, const char *md5)
-{
-	snprintf(snd->num, sizeof snd->num, "%u", m->parts + 1);
-	memcpy(snd->md5, md5, sizeof snd->md5);
-	snd->q[0] = "partNumber";
-	snd->q[1] = snd->num;
-	snd->q[2] = "uploadId";
-	snd->q[3] = m->upload_id;
-	snd->q[4] = NULL;
-	snd->req = (struct store_s3_req){.method = "PUT",
-	                                 .key = m->key,
-	                                 .query = snd->q,
-	                                 .body = buf,
-	                                 .body_len = n,
-	                                 .content_type = "application/octet-stream",
-	                                 .content_md5 = snd->md5,
-	                                 .unsigned_payload = true};
-	snd->done = false;
-	if (chored_job_cancelled(snd->st->job))
-		chored__job_cancel(snd->job);
-	/* Without a thread the part is sent right here: slower, not wrong. */
-	snd->threaded = pthread_create(&snd->thread, NULL, sender_run, snd) == 0;
-	if (!snd->threaded)
-		sender_run(snd);
-}
-
-/* Waits for the part to be over, passing the run's cancellation on, then hands the
- * sender's records to the run's sink (on this thread, in order). */
-static void sender_wait(struct sender *snd)
-{
-	struct chored_job *run = snd->st->job;
-	if (snd->threaded) {
-		pthread_mutex_lock(&snd->mu);
-		while (!snd->done) {
-			if (chored_job_cancelled(run))
-				chored__job_cancel(snd->job);
-			struct timespec t;
-			clock_gettime(CLOCK_MONOTONIC, &t);
-			t.tv_nsec += CANCEL_POLL_MS * 1000000L;
-			if (t.tv_nsec >= 1000000000L) {
-				t.tv_sec++;
-				t.tv_nsec -= 1000000000L;
-			}
-			pthread_cond_timedwait(&snd->cv, &snd->mu, &t);
-		}
-		pthread_mutex_unlock(&snd->mu);
-		pthread_join(snd->thread, NULL);
-		snd->threaded = false;
-	}
-	size_t n = json_object_array_length(snd->records);
-	for (size_t i = 0; i < n && run->emit; i++)
-		run->emit(run->emit_data, json_object_array_get_idx(snd->records, i));
-	if (n)
-		json_object_array_del_idx(snd->records, 0, n);
-}
-
-/* Records the part's ETag, or sets the store's error. Frees the part's response. */
-static int sender_result(struct chored_store *st, struct mpu *m, struct sender *snd)
-{
-	unsigned no = m->parts + 1;
-	const char *etag = snd->rc ? NULL : chored_http_header(&snd->resp, "ETag");
-	int rc = snd->rc;
+	unsigned no = sl->no;
+	const char *etag = sl->rc ? NULL : chored_http_header(&sl->resp, "ETag");
+	int rc = sl->rc;
 	if (rc) {
 		char op[48];
 		snprintf(op, sizeof op, "UploadPart %u", no);
-		store_s3_fail(st, op, m->key, &snd->resp);
+		store_s3_fail(st, op, m->key, &sl->resp);
 	} else if (!etag || !*etag) {
 		store_set_error(st, "UploadPart %u s3://%s/%s: no ETag in the answer", no,
 		                st->bucket, m->key);
@@ -381,7 +452,10 @@ static int sender_result(struct chored_store *st, struct mpu *m, struct sender *
 			m->parts = no;
 		}
 	}
-	chored_http_response_free(&snd->resp);
+	chored_http_response_free(&sl->resp);
+	pthread_mutex_lock(&snd->mu);
+	sl->state = SLOT_FREE;
+	pthread_mutex_unlock(&snd->mu);
 	return rc;
 }
 
@@ -394,54 +468,58 @@ int store_s3_put(struct chored_store *st, const char *key, chored_store_read_fn 
 	struct mpu m = {.key = key};
 	struct sender snd;
 	bool have_sender = false;
-	unsigned char *buf[2] = {malloc(st->part_size), NULL}; /* the second one when needed */
-	char md5[2][25];
+	unsigned char *first = malloc(st->part_size);
+	char md5[25];
 	int rc = -1;
-	if (!buf[0] || !s.md5) {
+	if (!first || !s.md5) {
 		store_set_error(st, "out of memory (part buffer of %llu bytes)",
 		                (unsigned long long)st->part_size);
 		goto out;
 	}
-	size_t n = fill(st, &s, buf[0], st->part_size, md5[0]);
+	size_t n = fill(st, &s, first, st->part_size, md5);
 	if (s.failed) {
 		rc = src_failed(st, &s, key);
 		goto out;
 	}
 	if (s.eof && n <= st->threshold) {
-		rc = put_single(st, key, buf[0], n, md5[0], info);
+		rc = put_single(st, key, first, n, md5, info);
 		goto out;
 	}
-	if (sender_init(&snd, st)) {
+	if (sender_init(&snd, st, &m)) {
 		store_set_error(st, "out of memory");
 		goto out;
 	}
 	have_sender = true;
+	snd.slot[0] = (struct slot){.buf = first, .n = n, .no = 1};
+	memcpy(snd.slot[0].md5, md5, sizeof md5);
+	first = NULL; /* the sender's now */
 	if (mpu_create(st, &m))
 		goto out;
+	sender_queue(&snd, &snd.slot[0]);
 	for (unsigned cur = 0;; cur ^= 1) {
-		if (m.parts == STORE_MAX_PARTS) {
-			store_set_error(st,
-			                "PUT s3://%s/%s: more than %d parts of %llu bytes; raise "
-			                "part_size",
-			                st->bucket, key, STORE_MAX_PARTS,
-			                (unsigned long long)st->part_size);
-			goto abort;
-		}
-		bool last = s.eof, no_memory = false;
-		size_t next = 0;
-		sender_start(&snd, &m, buf[cur], n, md5[cur]);
-		if (!last) { /* the next part, while this one is on its way */
-			if (!buf[cur ^ 1])
-				buf[cur ^ 1] = malloc(st->part_size);
-			if (buf[cur ^ 1])
-				next = fill(st, &s, buf[cur ^ 1], st->part_size, md5[cur ^ 1]);
+		/* slot[cur] is queued; the other one is free: read the next part into it. */
+		struct slot *sl = &snd.slot[cur], *next = &snd.slot[cur ^ 1];
+		bool last = s.eof, no_memory = false, too_many = false;
+		size_t got = 0;
+		if (!last) {
+			if (!next->buf)
+				next->buf = malloc(st->part_size);
+			if (next->buf)
+				got = fill(st, &s, next->buf, st->part_size, next->md5);
 			else
 				no_memory = true;
+			if (got && !s.failed && sl->no == STORE_MAX_PARTS)
+				too_many = true;
+			else if (got && !s.failed) {
+				next->n = got;
+				next->no = sl->no + 1;
+				sender_queue(&snd, next);
+			}
 		}
-		sender_wait(&snd);
-		if (sender_result(st, &m, &snd))
+		sender_wait(&snd, sl);
+		if (sender_result(st, &m, &snd, sl))
 			goto abort;
-		info->size += n;
+		info->size += sl->n;
 		char part[16];
 		snprintf(part, sizeof part, "%u", m.parts);
 		chored_log_kv(st->job, CHORED_LOG_DEBUG, "store: part uploaded", "key", key, "part",
@@ -451,16 +529,24 @@ int store_s3_put(struct chored_store *st, const char *key, chored_store_read_fn 
 			                (unsigned long long)st->part_size);
 			goto abort;
 		}
+		if (too_many) {
+			store_set_error(st,
+			                "PUT s3://%s/%s: more than %d parts of %llu bytes; raise "
+			                "part_size",
+			                st->bucket, key, STORE_MAX_PARTS,
+			                (unsigned long long)st->part_size);
+			goto abort;
+		}
 		if (last)
 			break;
 		if (s.failed) {
 			src_failed(st, &s, key);
 			goto abort;
 		}
-		if (next == 0) /* the stream ended on a part boundary */
+		if (got == 0) /* the stream ended on a part boundary */
 			break;
-		n = next;
 	}
+	sender_stop(&snd, false);
 	if (chored_job_cancelled(st->job)) {
 		src_failed(st, &s, key);
 		goto abort;
@@ -471,6 +557,7 @@ int store_s3_put(struct chored_store *st, const char *key, chored_store_read_fn 
 	rc = 0;
 	goto out;
 abort:
+	sender_stop(&snd, true);
 	mpu_abort(st, &m);
 out:
 	if (have_sender)
@@ -479,8 +566,7 @@ out:
 		free(m.etags[i]);
 	free(m.etags);
 	free(m.upload_id);
-	free(buf[0]);
-	free(buf[1]);
+	free(first);
 	EVP_MD_CTX_free(s.md5);
 	return rc;
 }
