@@ -263,6 +263,20 @@ body=$(mail_text "$(newest_mail)")
 contains "$body" "❌ monthly: failed" "the recap is marked ❌ failed"
 contains "$body" "sha256" "the recap names the mismatch"
 
+# A malformed Kit answer (truncated JSON) fails the run with a clear error; a set without
+# its manifest cannot be verified.
+ctl POST /_fake/fault '{"malformed":true,"path":"/v4/tags","count":10}'
+rundoc "$(bk_doc 2036-08-01T03:00:00Z '"retention":"3"')"
+is "$(result)" failed "a malformed Kit page: failed"
+contains "$(summary)" "set 2036-08 not stored: Kit /v4/tags?per_page=1000:" "the summary names the request"
+is "$(sets | grep -c 2036-08)" 0 "nothing stored for the month"
+ctl POST /_fake/reset '{}'
+run "$CHORECTL" -c "$tmp/chored.conf" backup verify 2030-01
+is "$rc" 65 "verify of a month without a set: 65"
+contains "$err" "set 2030-01 has no manifest.json: it is incomplete or absent" "and says why"
+run "$CHORECTL" -c "$tmp/chored.conf" backup verify 2030-1
+is "$rc" 64 "a month that is not YYYY-MM: usage error"
+
 # A dry run exports and stores nothing.
 n0=$(pyreq "len(req)")
 rundoc "$(bk_doc 2036-08-01T03:00:00Z '"retention":"3"' '"dry_run":true')"
