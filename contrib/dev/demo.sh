@@ -24,6 +24,15 @@ for f in conf.d/*.conf.example; do
 	(umask 077 && subst "$f" "$demo/conf.d/$n")
 done
 chmod 0644 "$demo/chored.conf"
+# The dashboard's "Run now" needs the admin token: a fresh random one for this demo.
+token=$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')
+sed -i -e 's|^#admin_token = |admin_token = |' "$demo/chored.conf"
+sed -i -e "s|^admin_token = .*|admin_token = $token|" "$demo/conf.d/90-secrets.conf"
+# The sample site database the backup and archive examples work on (events over the last
+# three months, bookings, subscribers), created once.
+if [ -f contrib/dev/demo-app.sql ] && [ ! -f "$top/_demo/state/demo-app.db" ]; then
+	sqlite3 "$top/_demo/state/demo-app.db" <contrib/dev/demo-app.sql
+fi
 # Paths of this build tree, and one job that fires every 10 seconds so the demo shows runs.
 mkdir -p "$top/_demo/run"
 cat >"$demo/conf.d/00-demo.conf" <<EOF
@@ -56,7 +65,10 @@ echo
 echo "== chorectl next '30 2 * * *' --tz Europe/Paris --from 2026-03-27T00:00:00Z --count 3"
 "$build/daemon/chorectl" next '30 2 * * *' --tz Europe/Paris --from 2026-03-27T00:00:00Z --count 3
 echo
-echo "== chored in the foreground (Ctrl-C stops it). In another terminal:"
+echo "== chored in the foreground (Ctrl-C stops it)."
+echo "   Dashboard: http://127.0.0.1:8470/  (\"Run now\" asks for the admin token: $token)"
+echo "   Metrics:   http://127.0.0.1:8470/metrics"
+echo "   In another terminal:"
 echo "   $ctl list"
 echo "   $ctl run heartbeat --wait"
 echo "   $ctl history heartbeat"
