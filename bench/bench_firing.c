@@ -135,7 +135,7 @@ static void report_runner_share(const struct series *spawn, const struct series 
 
 /* One sample of the daemon's counters, taken when a run's spawn_lag_us line is read. */
 struct cpu_mark {
-	int64_t cpu_ns, ctxt;
+	int64_t cpu_ns, tick_ns, ctxt;
 };
 
 /* CPU per run (ms) of each batch of consecutive runs between marks[0] and marks[n-1], and
@@ -185,8 +185,6 @@ int main(void)
 	size_t n_marks = 0;
 	if (!marks)
 		return 1;
-	int64_t cpu0 = -1, cpu1 = -1, tick0 = -1, tick1 = -1;
-	size_t spawn_at_cpu0 = 0;
 	int64_t deadline = bench_now_ns() + (firings + 60) * INT64_C(1000000000);
 	const char *line;
 	while ((spawn.n < (size_t)firings || start.n < (size_t)firings) &&
@@ -201,15 +199,8 @@ int main(void)
 				push(&spawn, nominal, json_object_get_double(v) / 1000.0);
 				if (spawn.n > before && n_marks <= (size_t)firings)
 					marks[n_marks++] = (struct cpu_mark){
-					    bh_cpu_ns(d.pid), bh_ctxt_switches(d.pid, NULL)};
-				if (cpu0 < 0) {
-					cpu0 = bh_cpu_ns(d.pid);
-					tick0 = bh_cpu_ticks_ns(d.pid);
-					spawn_at_cpu0 = spawn.n;
-				} else if (spawn.n == (size_t)firings) {
-					cpu1 = bh_cpu_ns(d.pid);
-					tick1 = bh_cpu_ticks_ns(d.pid);
-				}
+					    bh_cpu_ns(d.pid), bh_cpu_ticks_ns(d.pid),
+					    bh_ctxt_switches(d.pid, NULL)};
 			}
 			if ((v = field(o, "start_lag_us")) != NULL)
 				push(&start, nominal, json_object_get_double(v) / 1000.0);
@@ -239,10 +230,13 @@ int main(void)
 	report_lag("start lag (slot -> plugin run() entered) ", &start, START_MEDIAN_MS,
 	           START_P99_MS);
 	report_runner_share(&spawn, &start);
-	if (cpu0 >= 0 && cpu1 >= 0 && (size_t)firings > spawn_at_cpu0) {
-		size_t runs = (size_t)firings - spawn_at_cpu0;
-		double per = (double)(cpu1 - cpu0) / 1e6 / (double)runs;
-		double per_ticks = (double)(tick1 - tick0) / 1e6 / (double)runs;
+	/* From the first firing to the last one logged (fewer than asked for when the machine
+	 * was too slow to start every slot: overlapping slots are skipped). */
+	const struct cpu_mark *m0 = &marks[0], *m1 = &marks[n_marks ? n_marks - 1 : 0];
+	if (n_marks >= 2 && m0->cpu_ns >= 0 && m1->cpu_ns >= 0) {
+		size_t runs = n_marks - 1;
+		double per = (double)(m1->cpu_ns - m0->cpu_ns) / 1e6 / (double)runs;
+		double per_ticks = (double)(m1->tick_ns - m0->tick_ns) / 1e6 / (double)runs;
 		printf("daemon CPU per run: %.3f ms over %zu runs (%.2fx the %.0f ms target%s); "
 		       "from /proc stat ticks %.3f ms; whole life %.1f ms CPU; VmRSS %ld KiB\n",
 		       per, runs, per / CPU_PER_RUN_MS, CPU_PER_RUN_MS,
