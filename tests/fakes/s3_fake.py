@@ -61,6 +61,10 @@ S3_NS = "http://s3.amazonaws.com/doc/2006-03-01/"
 MAX_SKEW = 15 * 60
 MAX_XML_BODY = 2 * 1024 * 1024
 BLOCK = 1 << 20
+# Request bodies are read in pieces of this size: small enough that the piece is still in
+# the CPU cache when it is hashed and written out (1 MiB pieces made a body sent with a
+# Content-Length cost the fake about 1.6x the CPU of the same bytes sent chunked by curl).
+PIECE = 64 << 10
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 
 
@@ -639,6 +643,19 @@ class S3Handler(fakelib.FakeHandler):
             self.end_headers()
 
     def _body_chunks(self):
+        """The request body in pieces of at most PIECE bytes, whatever the framing:
+        memoryviews of one buffer reused for every piece (each valid until the next one is
+        read), so that the fake costs the same per byte for every client."""
+        buf = memoryview(bytearray(PIECE))
+
+        def pieces(n):
+            while n:
+                k = self.rfile.readinto(buf[:min(n, PIECE)])
+                if not k:
+                    raise ConnectionError("body ended early")
+                n -= k
+                yield buf[:k]
+
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
             while True:
                 line = self.rfile.readline().strip()
@@ -647,20 +664,9 @@ class S3Handler(fakelib.FakeHandler):
                     while self.rfile.readline().strip():
                         pass
                     return
-                while n:
-                    c = self.rfile.read(min(n, BLOCK))
-                    if not c:
-                        raise ConnectionError("body ended early")
-                    n -= len(c)
-                    yield c
+                yield from pieces(n)
                 self.rfile.readline()
-        n = int(self.headers.get("Content-Length") or 0)
-        while n:
-            c = self.rfile.read(min(n, BLOCK))
-            if not c:
-                raise ConnectionError("body ended early")
-            n -= len(c)
-            yield c
+        yield from pieces(int(self.headers.get("Content-Length") or 0))
 
     def _linger_close(self):
         """Closes after an early answer without reading a body the client may still send
@@ -730,7 +736,8 @@ class S3Handler(fakelib.FakeHandler):
         u = urlsplit(self.path)
         if u.path.startswith("/_fake/"):
             self._continue()
-            return self._send(self._control(fakelib.Request(self, b"".join(self._body_chunks()))))
+            body = b"".join(bytes(c) for c in self._body_chunks())  # copies: one buffer
+            return self._send(self._control(fakelib.Request(self, body)))
         app, st = self.server.app, self.server.fake
         req = fakelib.Request(self, b"")
         rec = {"method": req.method, "path": req.path, "raw_query": u.query,
