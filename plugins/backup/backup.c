@@ -24,6 +24,8 @@ static const struct chored_option options[] = {
     {"database", CHORED_OPT_URL, 0, NULL,
      "database to dump: sqlite:///PATH, postgresql://…, d1://ACCOUNT/DB"},
     {"d1_token", CHORED_OPT_STRING, CHORED_OPT_SECRET, NULL, "Cloudflare API token (d1://)"},
+    {"d1_base_url", CHORED_OPT_URL, 0, "https://api.cloudflare.com/client/v4",
+     "Cloudflare API base URL (d1://)"},
     {"kit_api_key", CHORED_OPT_STRING, CHORED_OPT_SECRET, NULL,
      "Kit API v4 key; without it the Kit export is skipped"},
     {"kit_base_url", CHORED_OPT_URL, 0, "https://api.kit.com", "Kit API base URL"},

@@ -24,6 +24,7 @@ enum bk_compress { BK_NONE = 0, BK_GZIP = 1, BK_ZSTD = 2 };
 struct bk_opts {
 	const char *database; /* NULL: no database export */
 	const char *d1_token;
+	const char *d1_base_url;
 	const char *kit_api_key; /* NULL: no Kit export */
 	const char *kit_base_url;
 	const char *store;

@@ -10,7 +10,8 @@
 struct chored_db *bk_db_open(struct chored_job *job, const struct bk_opts *o, const char *url,
                              bool no_create, char *err, size_t errlen)
 {
-	struct chored_db_options dopts = {.token = o->d1_token, .no_create = no_create};
+	struct chored_db_options dopts = {
+	    .token = o->d1_token, .base_url = o->d1_base_url, .no_create = no_create};
 	return chored_db_open(job, url, &dopts, err, errlen);
 }
 

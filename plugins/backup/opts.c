@@ -91,6 +91,7 @@ int bk_opts_load(struct chored_job *job, struct bk_opts *o, const char **key, ch
 	*key = NULL;
 	o->database = chored_job_opt(job, "database");
 	o->d1_token = chored_job_opt(job, "d1_token");
+	o->d1_base_url = chored_job_opt(job, "d1_base_url");
 	o->kit_api_key = chored_job_opt(job, "kit_api_key");
 	o->kit_base_url = chored_job_opt(job, "kit_base_url");
 	o->store = chored_job_opt(job, "store");

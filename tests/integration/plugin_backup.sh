@@ -296,6 +296,26 @@ is "$(result)" failed "cancelled run: failed"
 contains "$(summary)" "set 2036-09 not stored" "cancelled run: nothing stored"
 is "$(sets | grep -c 2036-09)/$(ls "$tmp" | grep -c chored-backup)" "0/0" "cancelled run: no set, no scratch directory"
 
+# A D1 database (tests/fakes/d1_fake.py: the polled export and its signed URL), no Kit.
+sqlite3 "$tmp/d1.db" "CREATE TABLE events (id INTEGER PRIMARY KEY, kind TEXT);
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 250)
+INSERT INTO events SELECT i, 'k' || i FROM n;"
+D1TOKEN=d1-Token-Secret-55
+$PY "$top_srcdir/tests/fakes/d1_fake.py" "$tmp/d1.port" --db "$tmp/d1.db" --token "$D1TOKEN" \
+	--account acct --database dbid --export-active-polls 1 2>"$tmp/d1.err" &
+d1pid=$!
+n=600
+while [ ! -s "$tmp/d1.port" ] && [ $n -gt 0 ]; do sleep 0.05; n=$((n - 1)); done
+d1=http://127.0.0.1:$(cat "$tmp/d1.port")
+rundoc "$(printf '{"plugin":"%s/backup.so","job":"d1","run_id":"r","nominal":%s,"options":{"database":"d1://acct/dbid","d1_token":"%s","d1_base_url":"%s","store":"%s","compress":"zstd","restore_target":"sqlite://%s/restore.db"},"redact":["%s"],"state_dir":"%s"}' \
+	"$PLUGINS" "$(mon 2027-01-01T03:00:00Z)" "$D1TOKEN" "$d1" "$STORE" "$tmp" "$D1TOKEN" "$tmp")"
+kill "$d1pid" 2>/dev/null
+is "$(result)" ok "a D1 database through its export API: ok"
+contains "$(summary)" "db.sql 250 records" "250 rows exported"
+contains "$(summary)" "restore test of 2027-01 passed" "restored into SQLite and counted"
+is "$(ls "$tmp/store/d1/2027-01" | tr '\n' ' ')" "db.sql.zst manifest.json " "a database-only set: db.sql and the manifest"
+lacks "$out$err$rec" "$D1TOKEN" "the D1 token appears nowhere"
+
 # 7. Config errors through chorectl check: FILE:LINE via the schema path.
 cat >"$tmp/bad.conf" <<CONF
 [daemon]
