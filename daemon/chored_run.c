@@ -423,12 +423,14 @@ static int serve_notify_only(struct json_object *doc, struct json_object *no,
 	chored__job_set_emit(job, emit_line, NULL);
 	chored__job_load_input(job, doc);
 	char *text = chored__job_redact(job, summary);
+	/* The subject reads "[chored] ❌ JOB: crashed — killed by SIGSEGV": the status word
+	 * replaces "failed", and a summary that starts with it ("missed: …") loses it there. */
+	chored__notify_set_status_word(job, status);
 	size_t sl = strlen(status);
-	/* The subject reads "[chored] ❌ JOB: failed — crashed: killed by SIGSEGV". */
+	const char *rest = text;
 	if (strncmp(text, status, sl) == 0 && text[sl] == ':')
-		chored_summary(job, "%s", text);
-	else
-		chored_summary(job, "%s%s%s", status, *text ? ": " : "", text);
+		rest = text + sl + 1 + (text[sl + 1] == ' ');
+	chored_summary(job, "%s", rest);
 	char title[300];
 	snprintf(title, sizeof title, "%s: %s", name, status);
 	struct chored_report *r = chored_report_new(title);

@@ -28,8 +28,8 @@ void chored__job_add_redaction(struct chored_job *job, const char *secret_value)
 /* Applies `text`'s redactions into a new malloc'd string. */
 char *chored__job_redact(const struct chored_job *job, const char *text);
 
-void chored__job_set_run(struct chored_job *job, const char *run_id, int64_t nominal,
-			 bool dry_run, bool has_at, int64_t at);
+void chored__job_set_run(struct chored_job *job, const char *run_id, int64_t nominal, bool dry_run,
+                         bool has_at, int64_t at);
 /* Loads a runner input document (daemon/runproto.h) into `job`: redactions, options,
  * state, run fields and notification sinks. Members absent from `doc` are left unset. */
 void chored__job_load_input(struct chored_job *job, struct json_object *doc);
@@ -60,5 +60,10 @@ void chored__command_set_host(chored__command_job_fn fn, void *data);
  * a failing sink is logged and counted on the run, never changes its status. */
 void chored__notify_setup(struct chored_job *job, struct json_object *doc);
 void chored__notify_after_run(struct chored_job *job, enum chored_status status);
+/* The status word of the reports chored_notify delivers from now on, in place of ok/partial/
+ * failed, for their subject and the sinks' policies: "crashed", "timeout", "missed" (copied;
+ * NULL: the report's status again). For chored-run's notify-only mode (runproto.h); a job
+ * without sinks ignores it. */
+void chored__notify_set_status_word(struct chored_job *job, const char *word);
 
 #endif

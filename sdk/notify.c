@@ -33,9 +33,10 @@ int chored_notify(struct chored_job *job, const struct chored_report *r)
 	n->notified = true; /* also for r == NULL: the plugin decided there is no news */
 	if (!r)
 		return 0;
-	const char *status = notify_status_name(chored_report_status(r));
-	char *subject =
-	    notify_subject(chored_job_name(job), chored_report_status(r), chored__job_summary(job));
+	const char *status =
+	    n->status_word ? n->status_word : notify_status_name(chored_report_status(r));
+	char *subject = notify_subject_word(chored_job_name(job), chored_report_status(r),
+	                                    n->status_word, chored__job_summary(job));
 	int failed = 0;
 	for (size_t i = 0; i < n->n_sinks; i++) {
 		const struct notify_sink *s = &n->sinks[i];

@@ -22,6 +22,7 @@ void job_notify_free(struct job_notify *n)
 	json_object_put(n->doc_notify);
 	free(n->sinks);
 	free(n->previous_status);
+	free(n->status_word);
 	free(n->state_dir);
 	free(n->log);
 	free(n);
@@ -137,6 +138,17 @@ void chored__notify_setup(struct chored_job *job, struct json_object *doc)
 	n->inner_emit = job->emit;
 	n->inner_data = job->emit_data;
 	chored__job_set_emit(job, capture, n);
+}
+
+void chored__notify_set_status_word(struct chored_job *job, const char *word)
+{
+	struct job_notify *n = job->notify;
+	if (!n)
+		return;
+	free(n->status_word);
+	n->status_word = word ? strdup(word) : NULL;
+	if (word && !n->status_word)
+		abort();
 }
 
 void chored__notify_after_run(struct chored_job *job, enum chored_status status)

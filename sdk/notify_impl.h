@@ -25,6 +25,8 @@ struct job_notify {
 	char *previous_status; /* owned; NULL: no previous run (a first run) */
 	char *state_dir;       /* owned; never NULL */
 	bool notified;         /* chored_notify was called: no default report */
+	char *status_word;     /* owned; NULL: the report's status name (see
+	                        * chored__notify_set_status_word) */
 	/* The host's emit function, wrapped to keep the run's warnings and errors. */
 	chored__emit_fn inner_emit;
 	void *inner_data;
@@ -45,6 +47,10 @@ bool notify_policy_wants(const char *policy, const char *status, const char *pre
 /* "[chored] ✅ JOB: ok — SUMMARY" (the " — SUMMARY" only when summary is non-empty).
  * New malloc'd string. */
 char *notify_subject(const char *job, enum chored_status st, const char *summary);
+/* notify_subject with `word` ("crashed", "timeout", "missed") in place of the status name;
+ * the mark still follows `st`. word NULL: notify_subject. New malloc'd string. */
+char *notify_subject_word(const char *job, enum chored_status st, const char *word,
+                          const char *summary);
 /* "chored/JOB/2026-03-01T00:00:00Z/SINK", at most 256 bytes (a longer one is replaced by
  * "chored/" and the SHA-256 hex of it). New malloc'd string. */
 char *notify_idempotency_key(const char *job, int64_t nominal, const char *sink);

@@ -46,14 +46,21 @@ static char *xasprintf(const char *fmt, ...)
 	return s;
 }
 
-char *notify_subject(const char *job, enum chored_status st, const char *summary)
+char *notify_subject_word(const char *job, enum chored_status st, const char *word,
+                          const char *summary)
 {
 	static const char *const mark[] = {"\u2705", "\u26a0\ufe0f", "\u274c"};
 	unsigned i = st == CHORED_OK ? 0 : st == CHORED_PARTIAL ? 1 : 2;
+	if (!word)
+		word = notify_status_name(st);
 	if (summary && *summary)
-		return xasprintf("[chored] %s %s: %s \u2014 %s", mark[i], job,
-		                 notify_status_name(st), summary);
-	return xasprintf("[chored] %s %s: %s", mark[i], job, notify_status_name(st));
+		return xasprintf("[chored] %s %s: %s \u2014 %s", mark[i], job, word, summary);
+	return xasprintf("[chored] %s %s: %s", mark[i], job, word);
+}
+
+char *notify_subject(const char *job, enum chored_status st, const char *summary)
+{
+	return notify_subject_word(job, st, NULL, summary);
 }
 
 char *notify_idempotency_key(const char *job, int64_t nominal, const char *sink)

@@ -19,7 +19,7 @@ write_jobs() {
 	_en=$1
 	{
 	# One outbox per job, so each job's messages are counted alone.
-	for j in gone late quiet busy crash crashq slow chg; do
+	for j in gone late quiet busy crash crashq slow chg told; do
 		printf '[notify box-%s]\ntype = outbox\npath = %s/out-%s\n\n' "$j" "$tmp" "$j"
 	done
 	# A sink that always fails (nothing listens): its password must stay out of every log.
@@ -76,6 +76,13 @@ mode = spin
 timeout = 1s
 token = \${secret:tok}
 notify = box-slow:on-failure
+
+[job told]
+plugin = testplug
+schedule = manual
+mode = report-spin
+timeout = 1s
+notify = box-told:on-failure
 EOF2
 	} >"$tmp/conf.d/10-jobs.conf"
 }
@@ -181,7 +188,7 @@ check "on-failure: the missed slots are notified" wait_until 10 has_mail gone 1
 sleep 0.5
 m=$(mails gone | grep "chored was not running")
 is "$(printf '%s\n' "$m" | grep -c .)" 1 "on-failure: one message for all the missed slots"
-contains "$m" "[chored] ❌ gone: failed — missed: chored was not running ($n slots," \
+contains "$m" "[chored] ❌ gone: missed — chored was not running ($n slots," \
 	"the message's subject says the job, the failure mark and what was missed"
 contains "$m" "gone: missed" "the report's title names the status"
 contains "$m" "chorectl history gone" "the report says where to look"
@@ -206,15 +213,22 @@ id_q=$(run_job crashq)
 is "$(sql "SELECT status FROM runs WHERE id=$id_c")" crashed "the segv run crashed"
 check "crash: a notification from chored" wait_until 15 has_mail crash 1
 m=$(mails crash)
-contains "$m" "[chored] ❌ crash: failed — crashed: killed by SIGSEGV" "crash: the subject says crashed and why"
+contains "$m" "[chored] ❌ crash: crashed — killed by SIGSEGV" "crash: the subject says crashed and why"
 contains "$m" "Run $id_c" "crash: the report names the run"
 contains "$m" "chorectl logs $id_c" "crash: the report says where its log is"
 id_s=$(run_job slow)
 is "$(sql "SELECT status FROM runs WHERE id=$id_s")" timeout "the spinning run timed out"
 check "timeout: a notification from chored" wait_until 15 has_mail slow 1
-contains "$(mails slow)" "[chored] ❌ slow: failed — timeout: " "timeout: the subject says timeout"
+contains "$(mails slow)" "[chored] ❌ slow: timeout — " "timeout: the subject says timeout"
+# A plugin that sent its own report and then hung: the timeout is not notified again.
+id_t=$(run_job told)
+is "$(sql "SELECT status FROM runs WHERE id=$id_t")" timeout "the plugin that reported, then hung, timed out"
+check "its own report went out" has_mail told 1
+check "chored says why it sends no second one" \
+	grep -q "job told run $id_t: the plugin already sent its report; no second notification for the timeout" "$log"
 sleep 1
 is "$(count_new "$tmp/out-crash")" 1 "crash: exactly one message"
+is "$(count_new "$tmp/out-told")" 1 "a timeout after the plugin's own report: no second message"
 # on-change compares the real status: crashed after nothing is news, after crashed it is not.
 is "$(count_new "$tmp/out-chg")" 1 "on-change: the first crash is notified"
 id_c2=$(run_job crash)

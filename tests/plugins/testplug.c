@@ -10,18 +10,20 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <chored/notify.h>
 #include <chored/plugin.h>
+#include <chored/report.h>
 
 extern char **environ;
 
-static const char *const modes[] = {"ok",   "fail",         "partial", "segv",     "sleep",
-                                    "spin", "print-secret", "state",   "progress", "child",
-                                    "out",  "now",          NULL};
+static const char *const modes[] = {"ok",   "fail",         "partial",     "segv",     "sleep",
+                                    "spin", "print-secret", "state",       "progress", "child",
+                                    "out",  "now",          "report-spin", NULL};
 
 static const struct chored_option options[] = {
     {"mode", CHORED_OPT_STRING, 0, "ok",
      "ok, fail, partial, segv, sleep, spin, print-secret, "
-     "state, progress, child, out or now"},
+     "state, progress, child, out, now or report-spin"},
     {"seconds", CHORED_OPT_DURATION, 0, "30s", "how long sleep mode sleeps"},
     {"token", CHORED_OPT_STRING, CHORED_OPT_SECRET, NULL, "a secret print-secret prints"},
     {"count", CHORED_OPT_INT, 0, "3", "steps of progress mode"},
@@ -177,6 +179,15 @@ static enum chored_status run(struct chored_job *job)
 		return do_sleep(job);
 	if (strcmp(mode, "spin") == 0)
 		return do_spin(job);
+	if (strcmp(mode, "report-spin") == 0) {
+		/* Its own report first, then a hang: chored must not report the timeout again. */
+		struct chored_report *r = chored_report_new("report-spin: done");
+		chored_report_set_status(r, CHORED_FAILED);
+		chored_report_paragraph(r, "sent by the plugin");
+		chored_notify(job, r);
+		chored_report_free(r);
+		return do_spin(job);
+	}
 	if (strcmp(mode, "print-secret") == 0)
 		return do_print_secret(job);
 	if (strcmp(mode, "state") == 0)

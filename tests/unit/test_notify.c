@@ -65,6 +65,17 @@ static void test_subjects(void **state)
 	s = notify_subject("x", CHORED_FAILED, "exit 3");
 	assert_string_equal(s, "[chored] \xe2\x9d\x8c x: failed \xe2\x80\x94 exit 3");
 	free(s);
+	/* chored's own reports name the run status; the mark follows the report's. */
+	s = notify_subject_word("monthly-backup", CHORED_FAILED, "crashed", "killed by SIGSEGV");
+	assert_string_equal(s, "[chored] \xe2\x9d\x8c monthly-backup: crashed \xe2\x80\x94 "
+	                       "killed by SIGSEGV");
+	free(s);
+	s = notify_subject_word("x", CHORED_FAILED, "missed", NULL);
+	assert_string_equal(s, "[chored] \xe2\x9d\x8c x: missed");
+	free(s);
+	s = notify_subject_word("x", CHORED_PARTIAL, NULL, "");
+	assert_string_equal(s, "[chored] \xe2\x9a\xa0\xef\xb8\x8f x: partial");
+	free(s);
 }
 
 static void test_idempotency_key(void **state)
