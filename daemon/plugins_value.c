@@ -123,5 +123,13 @@ size_t plugin_forwarded(const struct cfg_job *job, const struct chored_plugin *d
 		snprintf(out[n].value, sizeof out[n].value, "%u", job->retries);
 		n++;
 	}
+	/* The job's zone (its own or [daemon] timezone): months, days and windows of the plugin
+	 * are those of the schedule. */
+	if (job->timezone && plugin_option(desc, "timezone") &&
+	    strlen(job->timezone) < sizeof out[n].value) {
+		out[n].key = "timezone";
+		snprintf(out[n].value, sizeof out[n].value, "%s", job->timezone);
+		n++;
+	}
 	return n;
 }

@@ -17,14 +17,14 @@ bool plugin_value_valid(enum chored_opt_type t, const char *value, const char **
 /* The schema entry for `key`, or NULL. `options` may be NULL (no options). */
 const struct chored_option *plugin_option(const struct chored_plugin *desc, const char *key);
 
-/* Daemon keys a plugin may also declare (http's timeout and retries): the job's value, when
- * set, is given to the plugin as well. Fills out[] (at most PLUGIN_FORWARD_MAX) with the
- * keys `desc` declares and returns how many. Values are formatted as written in a config. */
+/* Daemon keys a plugin may also declare (http's timeout and retries, archive's timezone): the job's
+ * value, when set, is given to the plugin as well. Fills out[] (at most PLUGIN_FORWARD_MAX) with
+ * the keys `desc` declares and returns how many. Values are formatted as written in a config. */
 struct cfg_job;
-#define PLUGIN_FORWARD_MAX 2
+#define PLUGIN_FORWARD_MAX 3
 struct plugin_forward {
 	const char *key;
-	char value[32];
+	char value[64]; /* an IANA zone name is at most 40 bytes or so */
 };
 size_t plugin_forwarded(const struct cfg_job *job, const struct chored_plugin *desc,
                         struct plugin_forward out[PLUGIN_FORWARD_MAX]);

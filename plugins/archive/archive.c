@@ -29,7 +29,8 @@ static const struct chored_option options[] = {
     {"store_secret", CHORED_OPT_STRING, CHORED_OPT_SECRET, NULL, "s3: secret access key"},
     {"prefix", CHORED_OPT_STRING, 0, "archive", "key prefix of the archive objects"},
     {"compress", CHORED_OPT_STRING, 0, "gzip", "gzip or none"},
-    {"timezone", CHORED_OPT_STRING, 0, "UTC", "the zone whose months are archived"},
+    {"timezone", CHORED_OPT_STRING, 0, "UTC",
+     "the zone whose months are archived (the job's timezone, given by chored)"},
     {NULL, 0, 0, NULL, NULL},
 };
 

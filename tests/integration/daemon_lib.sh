@@ -12,7 +12,7 @@ cleanup() {
 		wait "$dpid" 2>/dev/null
 	fi
 	# Runners left by a kill -9 of the daemon are their own process group leaders.
-	for p in $(cat "$tmp"/runner-pids 2>/dev/null); do kill -9 -- "-$p" 2>/dev/null; done
+	for p in $(cat "$tmp"/runner-pids 2>/dev/null); do kill -9 "-$p" 2>/dev/null; done
 	rm -rf "$tmp"
 }
 trap cleanup EXIT

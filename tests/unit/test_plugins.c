@@ -19,6 +19,7 @@
 
 #include "config.h"
 #include "plugins.h"
+#include "plugins_value.h"
 
 #ifndef FIXTURE_DIR
 #error "FIXTURE_DIR (the built fixture .so files) must be defined"
@@ -537,6 +538,29 @@ static void test_check_config_hook(void **state)
 	cfg_free(cfg);
 }
 
+/* Daemon keys a plugin declares get the job's value: timeout and retries when set, the
+ * job's zone always (its own or [daemon] timezone). */
+static void test_forwarded(void **state)
+{
+	(void)state;
+	static const struct chored_option opts[] = {
+	    {"timezone", CHORED_OPT_STRING, 0, "UTC", "zone"},
+	    {"retries", CHORED_OPT_INT, 0, NULL, "retries"},
+	    {0},
+	};
+	struct chored_plugin desc = {.name = "z", .options = opts};
+	struct cfg_job job = {.name = "j", .timezone = "Europe/Paris", .retries = 3, .timeout = 60};
+	struct plugin_forward fw[PLUGIN_FORWARD_MAX];
+	assert_int_equal(plugin_forwarded(&job, &desc, fw), 2);
+	assert_string_equal(fw[0].key, "retries");
+	assert_string_equal(fw[0].value, "3");
+	assert_string_equal(fw[1].key, "timezone");
+	assert_string_equal(fw[1].value, "Europe/Paris");
+	/* Not declared: nothing forwarded. */
+	desc.options = opts + 2;
+	assert_int_equal(plugin_forwarded(&job, &desc, fw), 0);
+}
+
 /* ---- the input document of a run ---- */
 
 static void test_job_input(void **state)
@@ -609,6 +633,7 @@ int main(void)
 	    cmocka_unit_test(test_secrets),
 	    cmocka_unit_test(test_plugin_check),
 	    cmocka_unit_test(test_check_config_hook),
+	    cmocka_unit_test(test_forwarded),
 	    cmocka_unit_test(test_job_input),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
