@@ -275,7 +275,8 @@ static int file_list(struct chored_store *st, const char *prefix, size_t strip,
 	struct walk w = {.st = st, .prefix = prefix};
 	int rc = walk_dir(&w, "");
 	if (rc == 0) {
-		qsort(w.v, w.n, sizeof *w.v, entry_cmp);
+		if (w.n) /* qsort(NULL, 0, …) is undefined (UBSan stops the run) */
+			qsort(w.v, w.n, sizeof *w.v, entry_cmp);
 		for (size_t i = 0; i < w.n && rc == 0; i++) {
 			struct chored_store_object o = {w.v[i].key + strip, w.v[i].size,
 			                                w.v[i].mtime, ""};

@@ -6,8 +6,8 @@
  *                                      path-style, SigV4-signed, over chored-sdk-http(3)
  * Keys are relative to the URL's directory or prefix; "a/b/c.gz" is a valid key, "/a",
  * "a//b", "../a" and "a/./b" are not. Uploads stream from a callback in constant memory
- * (one part buffer); large objects go in a multipart upload of equal-size parts, aborted
- * on any failure. Every call fails with -1 (or CHORED_STORE_NOT_FOUND) and a message in
+ * (two part buffers: one filled while the other is sent); large objects go in a multipart
+ * upload of equal-size parts, aborted on any failure. Every call fails with -1 (or CHORED_STORE_NOT_FOUND) and a message in
  * chored_store_error(); secrets never appear in it. */
 #ifndef CHORED_STORE_H
 #define CHORED_STORE_H
@@ -32,7 +32,7 @@ struct chored_store_config {
 	const char *access_key_id;
 	const char *secret_access_key;
 	/* Multipart part size: every part but the last has exactly this size (R2's rule).
-	 * 0 = 16 MiB; at least 5 MiB, at most 5 GiB. The one buffer an upload holds. */
+	 * 0 = 16 MiB; at least 5 MiB, at most 5 GiB. An upload holds two such buffers. */
 	uint64_t part_size;
 	/* Objects of at most this many bytes go in one PUT, larger ones multipart.
 	 * 0 = part_size; at most part_size. */
