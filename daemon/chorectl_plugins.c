@@ -350,6 +350,9 @@ static struct chored_job *command_job(void *data, const char *name, char *err, s
 		json_object_object_add(peers, j->options[i].value, pkv);
 	}
 	json_object_object_add(in, "peers", peers);
+	char *dir = cfg_state_dir(h->cfg->daemon.state);
+	json_object_object_add(in, "state_dir", json_object_new_string(dir));
+	free(dir);
 	json_object_object_add(in, "nominal", json_object_new_int64((int64_t)time(NULL)));
 	struct chored_job *job = chored__job_new(j->name, h->p->desc);
 	chored__job_set_emit(job, print_record, (void *)h->p);

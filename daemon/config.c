@@ -31,6 +31,21 @@ const char *cfg_default_path(void)
 	return SYSCONFDIR "/chored/chored.conf";
 }
 
+char *cfg_state_dir(const char *url)
+{
+	const char *path = NULL;
+	if (url && strncmp(url, "sqlite://", 9) == 0)
+		path = url + 9;
+	else if (url && url[0] == '/')
+		path = url;
+	const char *slash = path ? strrchr(path, '/') : NULL;
+	if (!slash)
+		return xstrdup(LOCALSTATEDIR "/lib/chored");
+	if (slash == path)
+		return xstrdup("/");
+	return xstrndup(path, (size_t)(slash - path));
+}
+
 /* ---- string -> index hash table (open addressing; keys are borrowed) ---- */
 
 struct htab {

@@ -22,19 +22,25 @@ struct cfg_origin {
 struct cfg_kv {
 	char *key;
 	char *value;         /* owned; may hold a secret */
-	bool from_reference; /* value came (at least partly) from ${secret:}/${file:}/${env:}/${credential:} */
+	bool from_reference; /* value came (at least partly) from
+	                        ${secret:}/${file:}/${env:}/${credential:} */
 	bool secret;         /* value includes a ${secret:}, ${file:} or ${credential:} expansion */
 	bool only_reference; /* the raw value is exactly one ${secret:}, ${file:} or
 	                      * ${credential:} reference: what a key marked secret requires */
-	char **secret_parts;  /* owned: each secret text expanded into `value`, so that a run can
-	                       * redact the secret itself, not only the whole value */
+	char **secret_parts; /* owned: each secret text expanded into `value`, so that a run can
+	                      * redact the secret itself, not only the whole value */
 	size_t n_secret_parts;
 	struct cfg_origin origin;
 };
 
 enum cfg_overlap { CFG_OVERLAP_SKIP, CFG_OVERLAP_QUEUE, CFG_OVERLAP_REPLACE };
 enum cfg_catchup { CFG_CATCHUP_NONE, CFG_CATCHUP_LATEST, CFG_CATCHUP_ALL };
-enum cfg_policy { CFG_POLICY_ALWAYS, CFG_POLICY_ON_FAILURE, CFG_POLICY_ON_CHANGE, CFG_POLICY_NEVER };
+enum cfg_policy {
+	CFG_POLICY_ALWAYS,
+	CFG_POLICY_ON_FAILURE,
+	CFG_POLICY_ON_CHANGE,
+	CFG_POLICY_NEVER
+};
 enum cfg_sink_type {
 	CFG_SINK_OUTBOX,
 	CFG_SINK_SMTP,
@@ -61,12 +67,12 @@ struct cfg_daemon {
 	char *plugin_dir; /* default PKGLIBDIR */
 	char *timezone;   /* default "UTC" */
 	const struct tz *tz;
-	char *listen; /* "" = off; default 127.0.0.1:8470 */
-	char *socket; /* default RUNSTATEDIR/chored/chored.sock */
+	char *listen;      /* "" = off; default 127.0.0.1:8470 */
+	char *socket;      /* default RUNSTATEDIR/chored/chored.sock */
 	char *admin_token; /* secret; NULL when unset */
 	struct cfg_notify_ref *notify;
 	size_t n_notify;
-	unsigned history; /* runs kept per job, default 100 */
+	unsigned history;       /* runs kept per job, default 100 */
 	char *display_timezone; /* NULL when unset */
 	const struct tz *display_tz;
 };
@@ -88,10 +94,10 @@ struct cfg_job {
 	int64_t catchup_within; /* seconds, 0 = unlimited */
 	int64_t jitter;         /* seconds */
 	unsigned retries;
-	int64_t retry_delay; /* seconds */
-	uint64_t memory_limit; /* bytes, 0 = none */
-	int64_t cpu_limit;     /* seconds, 0 = none */
-	char *user;            /* NULL = the daemon's user */
+	int64_t retry_delay;           /* seconds */
+	uint64_t memory_limit;         /* bytes, 0 = none */
+	int64_t cpu_limit;             /* seconds, 0 = none */
+	char *user;                    /* NULL = the daemon's user */
 	struct cfg_notify_ref *notify; /* job's own list, or a copy of [daemon] notify */
 	size_t n_notify;
 	char *description;
@@ -123,6 +129,10 @@ struct cfg_diag {
 
 /* The compiled-in main config path (SYSCONFDIR/chored/chored.conf). */
 const char *cfg_default_path(void);
+
+/* The state directory of a [daemon] state URL: the directory of a sqlite:// file, else
+ * LOCALSTATEDIR/lib/chored. New string (free it). */
+char *cfg_state_dir(const char *state_url);
 
 /* Loads main_path (NULL = default) and its conf.d/. Returns 0 and a new cfg, or -1 with
  * every error in diag. diag is always filled; free it with cfg_diag_free. */

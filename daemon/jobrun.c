@@ -73,6 +73,8 @@ static void add_event(struct run *r, struct json_object *ev, size_t text_len, bo
 	r->events[r->n_events++] = ev;
 	if (r->d->api)
 		api_run_changed(r->d->api, r->id);
+	if (r->d->admin) /* the dashboard's long polls */
+		api_run_changed(r->d->admin, r->id);
 }
 
 static struct json_object *new_event(const char *type)

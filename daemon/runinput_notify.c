@@ -87,22 +87,6 @@ static struct json_object *previous_status(struct state *st, const char *job, in
 	return out;
 }
 
-/* The directory of a sqlite:// state file, else LOCALSTATEDIR/lib/chored. Owned. */
-static char *state_dir(const char *url)
-{
-	const char *path = NULL;
-	if (url && strncmp(url, "sqlite://", 9) == 0)
-		path = url + 9;
-	else if (url && url[0] == '/')
-		path = url;
-	const char *slash = path ? strrchr(path, '/') : NULL;
-	if (!slash)
-		return xstrdup(LOCALSTATEDIR "/lib/chored");
-	if (slash == path)
-		return xstrdup("/");
-	return xstrndup(path, (size_t)(slash - path));
-}
-
 void runinput_add_notify(struct json_object *in, const struct cfg *cfg, const struct cfg_job *job,
                          struct state *st, int64_t run_id)
 {
@@ -136,7 +120,7 @@ void runinput_add_notify(struct json_object *in, const struct cfg *cfg, const st
 	/* Only on-change needs the previous result: no store query for the other jobs. */
 	json_object_object_add(in, "previous_status",
 	                       on_change && st ? previous_status(st, job->name, run_id) : NULL);
-	char *dir = state_dir(cfg->daemon.state);
+	char *dir = cfg_state_dir(cfg->daemon.state);
 	json_object_object_add(in, "state_dir", json_object_new_string(dir));
 	free(dir);
 }

@@ -94,6 +94,7 @@ void chored__job_free(struct chored_job *job)
 	free(job->summary);
 	job_notify_free(job->notify);
 	json_object_put(job->peers);
+	free(job->state_dir);
 	free(job);
 }
 
@@ -202,6 +203,11 @@ int64_t chored_job_now(const struct chored_job *job)
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec;
+}
+
+const char *chored_job_state_dir(const struct chored_job *job)
+{
+	return job->state_dir ? job->state_dir : LOCALSTATEDIR "/lib/chored";
 }
 
 bool chored_job_dry_run(const struct chored_job *job)

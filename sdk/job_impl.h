@@ -37,11 +37,12 @@ struct chored_job {
 	chored__emit_fn emit; /* NULL: records are dropped (check time) */
 	void *emit_data;
 	volatile sig_atomic_t cancelled;
-	char *err_msg; /* owned, redacted */
-	char *err_key; /* owned */
-	char *summary; /* owned, redacted */
+	char *err_msg;             /* owned, redacted */
+	char *err_key;             /* owned */
+	char *summary;             /* owned, redacted */
 	struct job_notify *notify; /* owned by sdk/notify_host.c: this run's sinks (NULL: none) */
 	struct json_object *peers; /* owned: {"job": {"key": "value"}} of CHORED_OPT_JOB options */
+	char *state_dir;           /* owned; NULL: LOCALSTATEDIR/lib/chored */
 };
 
 struct json_object;

@@ -1,6 +1,8 @@
 /* Loading a job from a runner input document (daemon/runproto.h): shared by chored-run
  * (a run) and chorectl (a plugin subcommand's chored_command_job). */
 #include <json-c/json.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "job_impl.h"
 #include "job_private.h"
@@ -51,6 +53,12 @@ void chored__job_load_input(struct chored_job *job, struct json_object *doc)
 	const char *run_id = get_str(doc, "run_id");
 	chored__job_set_run(job, run_id ? run_id : "", nominal, dry_run, has_at, at);
 	chored__notify_setup(job, doc);
+	const char *dir = get_str(doc, "state_dir");
+	if (dir && *dir) {
+		free(job->state_dir);
+		if (!(job->state_dir = strdup(dir)))
+			abort();
+	}
 	if (json_object_object_get_ex(doc, "peers", &o) &&
 	    json_object_is_type(o, json_type_object)) {
 		json_object_put(job->peers);

@@ -16,10 +16,6 @@
 #include "backup.h"
 #include "commands.h"
 
-#ifndef BACKUP_STATE_DIR
-#define BACKUP_STATE_DIR "/var/lib/chored"
-#endif
-
 static const struct chored_option options[] = {
     {"database", CHORED_OPT_URL, 0, NULL,
      "database to dump: sqlite:///PATH, postgresql://…, d1://ACCOUNT/DB"},
@@ -29,8 +25,9 @@ static const struct chored_option options[] = {
     {"kit_api_key", CHORED_OPT_STRING, CHORED_OPT_SECRET, NULL,
      "Kit API v4 key; without it the Kit export is skipped"},
     {"kit_base_url", CHORED_OPT_URL, 0, "https://api.kit.com", "Kit API base URL"},
-    {"store", CHORED_OPT_URL, 0, "file://" BACKUP_STATE_DIR "/backups",
-     "where sets go: file:///DIR or s3://BUCKET/PREFIX?endpoint=…"},
+    {"store", CHORED_OPT_URL, 0, NULL,
+     "where sets go: file:///DIR or s3://BUCKET/PREFIX?endpoint=… (default: "
+     "file://STATE_DIR/backups, STATE_DIR being the daemon's state directory)"},
     {"store_key_id", CHORED_OPT_STRING, CHORED_OPT_SECRET, NULL, "s3:// access key id"},
     {"store_secret", CHORED_OPT_STRING, CHORED_OPT_SECRET, NULL, "s3:// secret access key"},
     {"prefix", CHORED_OPT_STRING, 0, NULL, "key prefix of the sets (default: the job name)"},
@@ -38,8 +35,9 @@ static const struct chored_option options[] = {
     {"retention", CHORED_OPT_INT, 0, "12", "months of sets kept"},
     {"restore_test_months", CHORED_OPT_LIST, 0, "1 4 7 10",
      "months whose 1st runs the restore test"},
-    {"restore_target", CHORED_OPT_URL, 0, "sqlite://" BACKUP_STATE_DIR "/backup-restore-test.db",
-     "scratch database of the restore test"},
+    {"restore_target", CHORED_OPT_URL, 0, NULL,
+     "scratch database of the restore test (default: "
+     "sqlite://STATE_DIR/backup-restore-test.db)"},
     {"force", CHORED_OPT_BOOL, 0, "no", "redo a month whose set is already complete"},
     {NULL, 0, 0, NULL, NULL},
 };

@@ -36,6 +36,8 @@ struct bk_opts {
 	bool restore_month[13]; /* [1..12]: restore test on that month's 1st */
 	const char *restore_target;
 	bool force;
+	/* The defaults of store and restore_target, under the daemon's state directory. */
+	char dflt_store[4200], dflt_target[4200];
 };
 
 /* Loads and checks the options. On error returns -1 with the key at fault in *key. */

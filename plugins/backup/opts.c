@@ -100,6 +100,16 @@ int bk_opts_load(struct chored_job *job, struct bk_opts *o, const char **key, ch
 	o->prefix = chored_job_opt(job, "prefix");
 	o->restore_target = chored_job_opt(job, "restore_target");
 	o->force = chored_job_opt_bool(job, "force");
+	if (!o->store || !*o->store) {
+		snprintf(o->dflt_store, sizeof o->dflt_store, "file://%s/backups",
+		         chored_job_state_dir(job));
+		o->store = o->dflt_store;
+	}
+	if (!o->restore_target || !*o->restore_target) {
+		snprintf(o->dflt_target, sizeof o->dflt_target,
+		         "sqlite://%s/backup-restore-test.db", chored_job_state_dir(job));
+		o->restore_target = o->dflt_target;
+	}
 	if (o->database && !*o->database)
 		o->database = NULL;
 	if (o->kit_api_key && !*o->kit_api_key)

@@ -334,4 +334,26 @@ contains "$out$err" "bad.conf:5: [job nothing] database: nothing to back up: set
 sed -i 's/^compress = gzip/compress = lzma\ndatabase = sqlite:\/\/\/x.db/' "$tmp/bad.conf"
 run "$CHORECTL" -c "$tmp/bad.conf" check
 contains "$out$err" "[job nothing] compress: 'lzma' is not one of gzip, zstd, none" "a bad compress value is refused"
+# 8. Without store and restore_target, both live in the daemon's state directory (the
+# runner input's state_dir; chorectl derives it from [daemon] state).
+mkdir -p "$tmp/sd"
+rundoc "$(printf '{"plugin":"%s/backup.so","job":"plain","run_id":"r","nominal":%s,"options":{"database":"sqlite://%s"},"state_dir":"%s/sd"}' \
+	"$PLUGINS" "$(mon 2027-04-01T03:00:00Z)" "$DB" "$tmp")"
+is "$(result)" ok "no store option: ok"
+[ -f "$tmp/sd/backups/plain/2027-04/manifest.json" ] && ok "the set is under STATE_DIR/backups" ||
+	not_ok "the set is under STATE_DIR/backups"
+contains "$(summary)" "restore test of 2027-04 passed" "the restore test ran in the default scratch database"
+cat >"$tmp/sd.conf" <<CONF
+[daemon]
+plugin_dir = $PLUGINS
+state = sqlite://$tmp/sd/state.db
+listen =
+[job plain]
+plugin = backup
+schedule = 0 3 1 * *
+database = sqlite://$DB
+CONF
+run "$CHORECTL" -c "$tmp/sd.conf" backup list -j plain
+is "$rc" 0 "chorectl backup list with the default store: exit 0"
+contains "$out" "2027-04" "chorectl finds the set in the state directory of [daemon] state"
 plan_done
