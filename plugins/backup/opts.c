@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chored/time.h>
@@ -234,6 +235,14 @@ struct chored_store *bk_store_open(struct chored_job *job, const struct bk_opts 
 	struct chored_store_config cfg = {.access_key_id = o->store_key_id,
 	                                  .secret_access_key = o->store_secret};
 	struct chored_store *st = NULL;
+	/* The default folder under the state directory is ours to create (owner only: the sets
+	 * hold the database and the subscriber list). */
+	if (o->store == o->dflt_store && mkdir(o->dflt_store + strlen("file://"), 0700) < 0 &&
+	    errno != EEXIST) {
+		snprintf(err, errlen, "store: cannot create %s: %s",
+		         o->dflt_store + strlen("file://"), strerror(errno));
+		return NULL;
+	}
 	if (chored_store_open(job, o->store, &cfg, &st, err, errlen) < 0)
 		return NULL;
 	return st;

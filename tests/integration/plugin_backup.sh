@@ -356,4 +356,25 @@ CONF
 run "$CHORECTL" -c "$tmp/sd.conf" backup list -j plain
 is "$rc" 0 "chorectl backup list with the default store: exit 0"
 contains "$out" "2027-04" "chorectl finds the set in the state directory of [daemon] state"
+# 9. The recap through a real SMTP server (Debian's aiosmtpd) as well as the outbox.
+/usr/bin/python3 "$top_srcdir/tests/fakes/smtp_server.py" "$tmp/smtp" "$tmp/smtp.port" \
+	2>"$tmp/smtp.log" &
+smtppid=$!
+n=400
+while [ ! -s "$tmp/smtp.port" ] && [ $n -gt 0 ]; do sleep 0.05; n=$((n - 1)); done
+rundoc "$(printf '{"plugin":"%s/backup.so","job":"mailed","run_id":"r","nominal":%s,"options":{"database":"sqlite://%s","store":"%s"},"notify":[{"name":"mail","type":"smtp","policy":"always","keys":{"url":"smtp://127.0.0.1:%s","from":"chored@example.com","to":"ops@example.com"}}],"state_dir":"%s/sd"}' \
+	"$PLUGINS" "$(mon 2027-05-01T03:00:00Z)" "$DB" "$STORE" "$(cat "$tmp/smtp.port")" "$tmp")"
+kill "$smtppid" 2>/dev/null
+wait "$smtppid" 2>/dev/null
+is "$(result)" ok "a run with an SMTP sink: ok"
+# The message as a mail reader shows it: subject decoded (RFC 2047), text part decoded.
+eml=$(/usr/bin/python3 -c "
+import email, email.policy, glob, sys
+for f in sorted(glob.glob(sys.argv[1] + '/*.eml')):
+    m = email.message_from_binary_file(open(f, 'rb'), policy=email.policy.default)
+    print(m['subject'])
+    print(m.get_body(preferencelist=('plain',)).get_content())
+" "$tmp/smtp" 2>&1)
+contains "$eml" "[chored] ✅ mailed: ok" "the SMTP server received the recap with the status in its subject"
+contains "$eml" "db.sql" "the recap lists the files"
 plan_done
