@@ -205,6 +205,17 @@ static void seconds(struct strbuf *out, int64_t ms)
 	strbuf_appendf(out, "%lld.%03d", (long long)(ms / 1000), (int)(ms % 1000));
 }
 
+/* One job's timestamp sample in seconds; nothing when ms is 0 (never happened). */
+static void time_sample(struct strbuf *out, const char *metric, const char *job, int64_t ms)
+{
+	if (!ms)
+		return;
+	job_label(out, metric, job);
+	strbuf_append(out, "} ");
+	seconds(out, ms);
+	strbuf_append(out, "\n");
+}
+
 /* The _bucket (cumulative), _sum and _count lines of one histogram; `job` NULL = unlabelled. */
 static void hist_lines(struct strbuf *out, const char *name, const char *job, const struct hist *h,
                        const double *le, size_t n)
@@ -265,22 +276,14 @@ void metrics_render(struct strbuf *out, const struct metrics_job *jobs, size_t n
 	family(out, "chored_job_last_run_timestamp_seconds", "gauge",
 	       "When the job's latest run ended (Unix time); absent when it never ran.");
 	for (size_t i = 0; i < n; i++)
-		if (mj[i]->last_run_ms) {
-			job_label(out, "chored_job_last_run_timestamp_seconds", jobs[i].name);
-			strbuf_append(out, "} ");
-			seconds(out, mj[i]->last_run_ms);
-			strbuf_append(out, "\n");
-		}
+		time_sample(out, "chored_job_last_run_timestamp_seconds", jobs[i].name,
+		            mj[i]->last_run_ms);
 
 	family(out, "chored_job_last_success_timestamp_seconds", "gauge",
 	       "When the job's latest ok or partial run ended (Unix time); absent when none did.");
 	for (size_t i = 0; i < n; i++)
-		if (mj[i]->last_success_ms) {
-			job_label(out, "chored_job_last_success_timestamp_seconds", jobs[i].name);
-			strbuf_append(out, "} ");
-			seconds(out, mj[i]->last_success_ms);
-			strbuf_append(out, "\n");
-		}
+		time_sample(out, "chored_job_last_success_timestamp_seconds", jobs[i].name,
+		            mj[i]->last_success_ms);
 
 	family(out, "chored_job_next_run_timestamp_seconds", "gauge",
 	       "The job's next scheduled slot (Unix time); absent when it has none.");
