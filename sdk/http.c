@@ -9,6 +9,7 @@
 
 #include "chored-build.h"
 #include "http_impl.h"
+#include "job_impl.h"
 #include "job_private.h"
 
 #define DEFAULT_MAX_BODY    ((size_t)16 << 20)
@@ -428,6 +429,29 @@ static void set_options(struct xfer *x, struct curl_slist *headers)
 	http_trace_setup(c, x->job);
 }
 
+/* The handle for one request: the job's own (it keeps its live connections, DNS cache and
+ * TLS sessions, so consecutive requests to one host skip the connect and handshake), or a
+ * fresh one when that is in use (*pooled false: the caller cleans it up). */
+static CURL *job_curl(struct chored_job *job, bool *pooled)
+{
+	*pooled = false;
+	if (!job || atomic_exchange(&job->http_busy, true))
+		return curl_easy_init();
+	if (!job->http_curl && !(job->http_curl = curl_easy_init())) {
+		atomic_store(&job->http_busy, false);
+		return NULL;
+	}
+	*pooled = true;
+	return job->http_curl;
+}
+
+void job_http_free(struct chored_job *job)
+{
+	if (job->http_curl)
+		curl_easy_cleanup(job->http_curl);
+	job->http_curl = NULL;
+}
+
 int chored_http_do(struct chored_job *job, const struct chored_http_request *req,
                    struct chored_http_response *resp)
 {
@@ -460,14 +484,20 @@ int chored_http_do(struct chored_job *job, const struct chored_http_request *req
 	int rc = -1;
 	bool ok;
 	struct curl_slist *headers = build_headers(req, &ok);
-	x.curl = global_rc == CURLE_OK ? curl_easy_init() : NULL;
+	bool pooled = false;
+	x.curl = global_rc == CURLE_OK ? job_curl(job, &pooled) : NULL;
 	if (!x.curl || !ok) {
 		set_error(&x, "cannot set up libcurl for %s %s", x.method, x.safe_url);
 	} else {
 		set_options(&x, headers);
 		rc = perform(&x);
 	}
-	if (x.curl)
+	if (pooled) {
+		/* Back to defaults: no option of this request (its buffers, callbacks, trace)
+		 * outlives it in the idle handle. */
+		curl_easy_reset(x.curl);
+		atomic_store(&job->http_busy, false);
+	} else if (x.curl)
 		curl_easy_cleanup(x.curl);
 	curl_slist_free_all(headers);
 	free(x.safe_url);

@@ -79,6 +79,7 @@ void chored__job_free(struct chored_job *job)
 {
 	if (!job)
 		return;
+	job_http_free(job);
 	free(job->name);
 	kvs_free(&job->opts);
 	kvs_free(&job->state);

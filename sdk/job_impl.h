@@ -4,6 +4,7 @@
 #define CHORED_JOB_IMPL_H
 
 #include <signal.h>
+#include <stdatomic.h>
 #include <stddef.h>
 
 #include "job_private.h"
@@ -43,6 +44,12 @@ struct chored_job {
 	struct job_notify *notify; /* owned by sdk/notify_host.c: this run's sinks (NULL: none) */
 	struct json_object *peers; /* owned: {"job": {"key": "value"}} of CHORED_OPT_JOB options */
 	char *state_dir;           /* owned; NULL: LOCALSTATEDIR/lib/chored */
+	/* sdk/http.c: one libcurl easy handle (CURL *, owned) reused by the job's requests, so
+	 * they share its connections (keep-alive), DNS cache and TLS sessions; http_busy while a
+	 * request uses it (a request on another thread, or nested in a callback, gets a handle
+	 * of its own). */
+	void *http_curl;
+	atomic_bool http_busy;
 };
 
 struct json_object;
@@ -50,6 +57,9 @@ struct json_object;
 /* Frees the run's notification context (sdk/notify_host.c); NULL is fine. */
 struct job_notify;
 void job_notify_free(struct job_notify *n);
+
+/* Closes the job's reused libcurl handle and its connections (sdk/http.c). */
+void job_http_free(struct chored_job *job);
 
 /* Keeps `s` (owned) alive until the job is freed. */
 void job_retire(struct chored_job *job, char *s);

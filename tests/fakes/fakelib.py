@@ -170,7 +170,8 @@ class FakeHandler(BaseHTTPRequestHandler):
         with st.lock:
             st.requests.append({"method": req.method, "path": req.path,
                                 "query": {k: v[0] for k, v in req.query.items()},
-                                "headers": req.headers, "body_len": len(body), "body": text})
+                                "headers": req.headers, "body_len": len(body), "body": text,
+                                "peer_port": self.client_address[1]})
         f = st.take_fault(req.method, req.path)
         if f:
             if f.get("delay_ms"):

@@ -150,6 +150,9 @@ is "$(get items)" 10 "Kit cursor walk: 10 items"
 is "$(get ids)" "[1,2,3,4,5,6,7,8,9,10]" "Kit cursor walk: each item once, in order"
 is "$(seen)" 5 "Kit cursor walk: 4 pages + 1 throttled request"
 is "$(get attempts)" 5 "Kit cursor walk: attempts summed over pages"
+# One job's requests share its libcurl handle: every page over one kept-alive connection.
+is "$(ctl GET /_fake/requests | grep -o '"peer_port": [0-9]*' | sort -u | wc -l | tr -d ' ')" 1 \
+	"Kit cursor walk: one connection for all 5 requests"
 
 # 11. Cal.com offset, 10 by 3, throttled on the third request (X-RateLimit-Reset-Default: 1).
 reset
