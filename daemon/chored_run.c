@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -21,6 +22,7 @@
 #include "job_private.h"
 #include "notify_impl.h"
 #include "run_limits.h"
+#include "run_out.h"
 #include "runproto.h"
 #include "sysexits_compat.h"
 
@@ -45,21 +47,6 @@ static void on_sigterm(int sig)
 			sig_plugin->cancel(sig_job);
 	}
 	errno = saved;
-}
-
-/* Writes all of buf to fd 3; false when the daemon's end is gone. */
-static bool write_all(const char *buf, size_t len)
-{
-	while (len) {
-		ssize_t n = write(RUNPROTO_FD, buf, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return false;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return true;
 }
 
 /* `s` cut to at most `max` bytes on a UTF-8 boundary, with a marker. New string. */
@@ -123,7 +110,7 @@ static void check_notified(void)
 	json_object_put(rec);
 }
 
-/* The emit sink: one record, one line, one write. */
+/* The emit sink: one record, one line, queued for fd 3 (run_out.h). */
 static void emit_line(void *data, struct json_object *rec)
 {
 	(void)data;
@@ -138,7 +125,7 @@ static void emit_line(void *data, struct json_object *rec)
 	if (line) {
 		memcpy(line, s, len);
 		line[len] = '\n';
-		write_all(line, len + 1);
+		run_out_line(line, len + 1);
 		free(line);
 	}
 	json_object_put(short_rec);
@@ -156,9 +143,8 @@ static size_t first_nonblank(const char *p, size_t n)
 	return i;
 }
 
-/* Reads fd 0 until one complete JSON object has arrived (at most MAX_INPUT bytes). chored
- * may keep fd 0 open after it (pre-spawn): the rest is read by wait_release. Returns the
- * document, or NULL with err set. */
+/* Reads fd 0 until one complete JSON object has arrived (at most MAX_INPUT bytes); the rest
+ * (blanks, EOF) is read by wait_release. Returns the document, or NULL with err set. */
 static struct json_object *read_document(char *err, size_t errlen)
 {
 	struct json_tokener *tok = json_tokener_new();
@@ -213,9 +199,45 @@ static struct json_object *read_document(char *err, size_t errlen)
 	return doc;
 }
 
-/* Waits for EOF on fd 0: chored closes it at the run's instant. Anything but blanks after
- * the document is an error. Then fd 0 becomes /dev/null for the plugin. */
-static int wait_release(char *err, size_t errlen)
+#define NS_PER_S INT64_C(1000000000)
+
+static int64_t real_now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * NS_PER_S + ts.tv_nsec;
+}
+
+/* CLOCK_REALTIME when the run was let go (the "started" record's released_ns). */
+static int64_t released_ns;
+
+/* Sleeps until CLOCK_REALTIME reaches release_ns, on a timer that a setting of the wall
+ * clock cancels (as the daemon's own is): after a step either way, or a resume, the run
+ * goes at once instead of waiting for an instant the step moved away. */
+static void wait_instant(int64_t release_ns)
+{
+	if (real_now_ns() >= release_ns)
+		return;
+	struct timespec at = {(time_t)(release_ns / NS_PER_S), (long)(release_ns % NS_PER_S)};
+	int fd = timerfd_create(CLOCK_REALTIME, TFD_CLOEXEC);
+	struct itimerspec its = {.it_value = at};
+	if (fd >= 0 &&
+	    timerfd_settime(fd, TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET, &its, NULL) == 0) {
+		uint64_t ticks;
+		while (read(fd, &ticks, sizeof ticks) < 0 && errno == EINTR)
+			; /* ECANCELED: the clock was set, go now */
+	} else {
+		while (clock_nanosleep(CLOCK_REALTIME, TIMER_ABSTIME, &at, NULL) == EINTR)
+			;
+	}
+	if (fd >= 0)
+		close(fd);
+}
+
+/* Waits for EOF on fd 0 (chored closes it after the document); anything but blanks after
+ * the document is an error. Then fd 0 becomes /dev/null for the plugin, and a run spawned
+ * ahead of its slot waits for the instant ("release_ns"). */
+static int wait_release(struct json_object *doc, char *err, size_t errlen)
 {
 	char buf[4096];
 	for (;;) {
@@ -249,6 +271,15 @@ static int wait_release(char *err, size_t errlen)
 	}
 	if (devnull > 0)
 		close(devnull);
+	struct json_object *v;
+	if (json_object_object_get_ex(doc, "release_ns", &v)) {
+		if (!json_object_is_type(v, json_type_int)) {
+			snprintf(err, errlen, "input: \"release_ns\" is not an integer");
+			return -1;
+		}
+		wait_instant(json_object_get_int64(v));
+	}
+	released_ns = real_now_ns();
 	return 0;
 }
 
@@ -305,19 +336,37 @@ static void emit_started(void)
 	struct json_object *rec = json_object_new_object();
 	json_object_object_add(rec, "t", json_object_new_string("started"));
 	json_object_object_add(rec, "mono_ns",
-	                       json_object_new_int64((int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec));
+	                       json_object_new_int64((int64_t)ts.tv_sec * NS_PER_S + ts.tv_nsec));
+	json_object_object_add(rec, "released_ns", json_object_new_int64(released_ns));
 	emit_line(NULL, rec);
 	json_object_put(rec);
+	/* At once: chored must know run() was entered even if the plugin then dies in a way
+	 * no handler sees (SIGKILL, or its own SIG_DFL for SIGSEGV), or it would report a run
+	 * that crashed as one that never started. */
+	run_out_flush();
 }
 
+/* The runner's last word (runproto.h): what was printed before it is flushed first, and
+ * fds 1 and 2 go to /dev/null after it. chored stops reading both pipes once it has the
+ * result and collects the rest when the runner has exited, so nothing written later may
+ * fill a pipe and block the exit. */
 static void emit_result(const char *status, const char *summary)
 {
+	fflush(NULL);
 	struct json_object *rec = json_object_new_object();
 	json_object_object_add(rec, "t", json_object_new_string("result"));
 	json_object_object_add(rec, "status", json_object_new_string(status));
 	json_object_object_add(rec, "summary", json_object_new_string(summary));
 	emit_line(NULL, rec);
 	json_object_put(rec);
+	run_out_flush();
+	int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	if (devnull >= 0) {
+		dup2(devnull, 1);
+		dup2(devnull, 2);
+		if (devnull > 2)
+			close(devnull);
+	}
 }
 
 /* Reports an error before run(): a level-3 log record and a failed result, both redacted by
@@ -490,8 +539,8 @@ static int serve(struct json_object *doc, struct chored_job *early)
 		chored__job_free(job);
 		return 0;
 	}
-	/* Ready: the plugin is loaded and the options checked. Start at chored's word. */
-	if (wait_release(err, sizeof err) < 0) {
+	/* Ready: the plugin is loaded and the options checked. Start at the instant. */
+	if (wait_release(doc, err, sizeof err) < 0) {
 		fail(job, err);
 		chored__job_free(job);
 		return 0;
@@ -537,6 +586,7 @@ int main(int argc, char **argv)
 		return EX_USAGE;
 	}
 	fcntl(RUNPROTO_FD, F_SETFD, FD_CLOEXEC); /* programs the plugin starts never see it */
+	run_out_init(RUNPROTO_FD);
 	/* The plugin shares our stdio: whole lines reach the run's log even if it is killed. */
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (getpgrp() != getpid())

@@ -36,9 +36,10 @@
 #define STOP_GRACE_S 30
 #define NS           INT64_C(1000000000)
 /* The timer wakes this long before a slot's instant: the slot is claimed in the store and
- * the runner spawned with its input; it loads the plugin, checks the options and waits, and
- * is released at the instant (runner_release), so that neither the process start nor the
- * dynamic loading (~5-90 ms, libcurl-linked plugins the most) delays the run. */
+ * the runner spawned with its input; it loads the plugin, checks the options and waits
+ * until the instant itself (runproto.h "release_ns"), so that neither the process start nor
+ * the dynamic loading (~5-90 ms, libcurl-linked plugins the most) delays the run, and the
+ * daemon does not wake a second time per run to let it go. */
 #define LEAD_NS INT64_C(100000000)
 /* After a clock step or a resume, a slot whose instant is further behind than this was
  * jumped or slept over, not merely reached late. */
@@ -238,17 +239,13 @@ static struct jstate *heap_pop(struct daemon *d)
 	return top;
 }
 
-/* The instant the timer must wake at (CLOCK_REALTIME ns), 0 = never: the earliest of a held
- * run's release and the lead before the earliest due slot. */
+/* The instant the timer must wake at (CLOCK_REALTIME ns), 0 = never: the lead before the
+ * earliest due slot. Stopping: no new slot (runs spawned ahead still go, by themselves). */
 static int64_t timer_target(const struct daemon *d)
 {
-	int64_t t = 0;
-	if (d->heap_n && !d->stopping) /* stopping: no new slot, but held runs still go */
-		t = d->heap[0]->fire_ns - LEAD_NS > 0 ? d->heap[0]->fire_ns - LEAD_NS : 1;
-	for (size_t i = 0; i < d->n_held; i++)
-		if (!t || d->held[i]->due_ns < t)
-			t = d->held[i]->due_ns > 0 ? d->held[i]->due_ns : 1;
-	return t;
+	if (!d->heap_n || d->stopping)
+		return 0;
+	return d->heap[0]->fire_ns - LEAD_NS > 0 ? d->heap[0]->fire_ns - LEAD_NS : 1;
 }
 
 /* Arms the one timer for the earliest thing due; disarms it when nothing is. A call that
@@ -269,42 +266,6 @@ static void arm_timer(struct daemon *d, bool force)
 		return;
 	}
 	d->armed_ns = t;
-}
-
-void daemon_hold_run(struct daemon *d, struct run *r)
-{
-	if (d->n_held == d->cap_held) {
-		d->cap_held = d->cap_held ? d->cap_held * 2 : 8;
-		d->held = xrealloc(d->held, d->cap_held * sizeof *d->held);
-	}
-	d->held[d->n_held++] = r;
-	if (d->tfd >= 0)
-		arm_timer(d, false);
-}
-
-void daemon_unhold_run(struct daemon *d, struct run *r)
-{
-	for (size_t i = 0; i < d->n_held; i++)
-		if (d->held[i] == r) {
-			d->held[i] = d->held[--d->n_held];
-			break;
-		}
-	if (d->tfd >= 0)
-		arm_timer(d, false);
-}
-
-/* Lets every held run whose instant has come call its plugin. */
-static void release_due(struct daemon *d, int64_t real)
-{
-	for (size_t i = 0; i < d->n_held;) {
-		struct run *r = d->held[i];
-		if (r->due_ns > real) {
-			i++;
-			continue;
-		}
-		d->held[i] = d->held[--d->n_held];
-		run_release(r);
-	}
 }
 
 /* Sets the job's next slot strictly after `after` (keeping its place in the heap). */
@@ -785,19 +746,13 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 	}
 	d->last_real_ns = real;
 	d->last_mono_ns = mono;
-	if (clock_moved) {
-		/* A run spawned ahead waits for an instant that a backward step has pushed
-		 * away: it was due within LEAD_NS of elapsed time, so it goes now. */
-		for (size_t i = 0; i < d->n_held; i++)
-			if (d->held[i]->due_ns > real + LEAD_NS)
-				d->held[i]->due_ns = real;
-	}
+	/* (A runner spawned ahead waits on a timer that a clock step cancels: it goes at once
+	 * then, chored-run's wait_release.) */
+	run_sweep_ended(d);
 	d->in_timer = true;
-	release_due(d, real);
 	while (d->heap_n && d->heap[0]->fire_ns - LEAD_NS <= real && !d->stopping) {
 		fire_due(d, heap_pop(d), clock_moved);
 		real = daemon_real_ns();
-		release_due(d, real); /* a slot claimed late is released at once */
 	}
 	d->in_timer = false;
 	arm_timer(d, true);
@@ -995,7 +950,6 @@ static void daemon_free(struct daemon *d)
 		gen_unref(d->gen);
 	}
 	free(d->heap);
-	free(d->held);
 	struct event *evs[] = {d->retire_ev,    d->tfd_ev,       d->sig_hup,     d->sig_term,
 	                       d->sig_int,      d->reload_ev,    d->watchdog_ev, d->stop_cancel_ev,
 	                       d->stop_kill_ev, d->stop_final_ev};

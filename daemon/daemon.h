@@ -78,11 +78,9 @@ struct daemon {
 
 	struct jstate **heap; /* min-heap on fire_ns */
 	size_t heap_n, heap_cap;
-	int tfd;           /* timerfd, CLOCK_REALTIME, absolute, cancelled on clock steps */
-	int64_t armed_ns;  /* the instant tfd is armed for (0 = disarmed, -1 = unknown) */
-	bool in_timer;     /* on_timer is running: it re-arms tfd once on its way out */
-	struct run **held; /* runs spawned ahead of their instant, released by the timer */
-	size_t n_held, cap_held;
+	int tfd;          /* timerfd, CLOCK_REALTIME, absolute, cancelled on clock steps */
+	int64_t armed_ns; /* the instant tfd is armed for (0 = disarmed, -1 = unknown) */
+	bool in_timer;    /* on_timer is running: it re-arms tfd once on its way out */
 	struct event *tfd_ev;
 	int64_t last_real_ns, last_mono_ns; /* at the last wake: clock step/suspend detection */
 
@@ -102,6 +100,8 @@ struct daemon {
 	int exit_code;
 
 	struct run *runs; /* live runs and ended ones kept a while for their events */
+	/* The ended ones among them, in the order they ended (jobrun.c's linger sweep). */
+	struct run *ended_head, *ended_tail;
 	struct retry *retries;
 	struct notifier *notifiers; /* owned list (missed_notify.c) */
 	uint64_t rng;
@@ -129,10 +129,6 @@ int daemon_run_manual(struct daemon *d, const char *name, bool dry_run, bool has
                       int64_t *run_id, char *err, size_t errlen);
 /* Asks for a reload; `req` (may be NULL) is answered when it is over. */
 void daemon_request_reload(struct daemon *d, struct api_req *req);
-/* A run spawned ahead of its instant (r->due_ns): the slot timer calls run_release then.
- * Unhold when it ends or is cancelled before. */
-void daemon_hold_run(struct daemon *d, struct run *r);
-void daemon_unhold_run(struct daemon *d, struct run *r);
 /* Called by jobrun.c when a run has ended and been recorded. */
 void daemon_run_ended(struct daemon *d, struct run *r);
 /* A run of a scheduled slot (not manual, not a dry run) ended without its plugin ever

@@ -21,7 +21,7 @@
 #include "runner.h"
 #include "xalloc.h"
 
-static void on_started(void *data, int64_t mono_ns);
+static void on_started(void *data, int64_t mono_ns, int64_t released_ns);
 static void on_output(void *data, const char *line);
 static void on_record(void *data, struct json_object *rec);
 static void on_done(void *data, const struct runner_result *res);
@@ -105,9 +105,13 @@ static void log_timing(const struct run *r)
 	json_object_put(f);
 }
 
-static void on_started(void *data, int64_t mono_ns)
+static void on_started(void *data, int64_t mono_ns, int64_t released_ns)
 {
 	struct run *r = data;
+	/* Spawned ahead, the runner let itself go at the instant: that is the scheduling lag. */
+	if (r->held && released_ns > 0)
+		r->spawn_lag_us = (released_ns - r->due_ns) / 1000;
+	r->held = false;
 	/* The runner's CLOCK_MONOTONIC is ours; map the due instant onto it. */
 	int64_t due_mono = r->spawn_mono_ns - (r->spawn_real_ns - r->due_ns);
 	r->start_lag_us = (mono_ns - due_mono) / 1000;
@@ -251,11 +255,12 @@ static void record_finish(struct run *r, const char *summary)
 	free(lines);
 }
 
-static void linger_expired(evutil_socket_t fd, short what, void *arg)
+void run_sweep_ended(struct daemon *d)
 {
-	(void)fd;
-	(void)what;
-	run_free(arg);
+	int64_t now = daemon_mono_ns() / 1000000;
+	/* The FIFO is in ending order, so the first run young enough ends the sweep. */
+	while (d->ended_head && now - d->ended_head->ended_mono_ms >= RUN_LINGER_S * 1000)
+		run_free(d->ended_head);
 }
 
 /* Whether the daemon reports the run to its sinks: the runner does when the plugin's run()
@@ -304,10 +309,15 @@ static void finish(struct run *r, enum run_status status, int sig, const char *s
 	struct json_object *ev = new_event("end");
 	json_object_object_add(ev, "status", json_object_new_string(run_status_name(status)));
 	add_event(r, ev, 0, false);
-	r->linger_ev = evtimer_new(r->d->base, linger_expired, r);
-	struct timeval tv = {RUN_LINGER_S, 0};
-	evtimer_add(r->linger_ev, &tv);
-	daemon_run_ended(r->d, r);
+	struct daemon *d = r->d;
+	r->ended_mono_ms = daemon_mono_ns() / 1000000;
+	if (d->ended_tail)
+		d->ended_tail->ended_next = r;
+	else
+		d->ended_head = r;
+	d->ended_tail = r;
+	run_sweep_ended(d);
+	daemon_run_ended(d, r);
 }
 
 static void on_done(void *data, const struct runner_result *res)
@@ -427,17 +437,19 @@ static int64_t run_deadline_s(const struct run *r)
 }
 
 /* Spawns the runner. With `hold` (the slot's instant is still ahead) the runner loads the
- * plugin and waits; on_spawn_time releases it at the instant. */
+ * plugin, checks the options and waits for the instant by itself ("release_ns"). */
 static void launch(struct run *r, bool hold)
 {
 	char err[256];
+	if (hold)
+		json_object_object_add(r->input, "release_ns", json_object_new_int64(r->due_ns));
+	r->held = hold;
 	struct runner_params p = {
 	    .path = r->d->runner_path,
 	    .input = r->input,
 	    .redact = r->redact,
 	    .timeout_s = run_deadline_s(r),
 	    .grace_s = RUN_KILL_GRACE_S,
-	    .hold = hold,
 	};
 	int64_t t1 = daemon_mono_ns();
 	int rc = runner_start(r->d->base, &p, &run_cbs, r, &r->runner, err, sizeof err);
@@ -453,27 +465,10 @@ static void launch(struct run *r, bool hold)
 	}
 }
 
-void run_release(struct run *r)
-{
-	if (!r->held)
-		return;
-	r->held = false;
-	if (!r->runner)
-		return; /* ended before its instant (a failed check, a crash) */
-	runner_release(r->runner);
-	/* Pre-spawned: the scheduling lag is the instant the runner was let go. */
-	r->spawn_real_ns = daemon_real_ns();
-	r->spawn_mono_ns = daemon_mono_ns();
-	r->spawn_lag_us = (r->spawn_real_ns - r->due_ns) / 1000;
-}
-
 /* The run no longer waits for its instant (cancelled, ended, freed). */
 static void unhold(struct run *r)
 {
-	if (r->held) {
-		r->held = false;
-		daemon_unhold_run(r->d, r);
-	}
+	r->held = false;
 }
 
 struct run *run_start(struct daemon *d, struct gen *g, const struct cfg_job *job, int64_t nominal,
@@ -524,6 +519,8 @@ struct run *run_start(struct daemon *d, struct gen *g, const struct cfg_job *job
 	r->claim_us = claim_us;
 	r->counters = json_object_new_object();
 	r->next = d->runs;
+	if (d->runs)
+		d->runs->prev = r;
 	d->runs = r;
 	log_msg(LOG_L_DEBUG, "job %s run %" PRId64 " starting (%s, slot %" PRId64 ", attempt %u%s)",
 	        job->name, id, run_trigger_name(trigger), nominal, attempt,
@@ -533,23 +530,15 @@ struct run *run_start(struct daemon *d, struct gen *g, const struct cfg_job *job
 		return r;
 	r->prepare_us = (daemon_mono_ns() - t1) / 1000;
 	int64_t wait_ns = due_ns - daemon_real_ns();
-	if (wait_ns > 50000) {
-		launch(r, true);
-		if (!r->runner)
-			return r; /* could not spawn: recorded as failed */
-		/* Released by the daemon's slot timer (CLOCK_REALTIME, to the ns) at due_ns. */
-		r->held = true;
-		daemon_hold_run(d, r);
-	} else {
-		launch(r, false);
-	}
+	launch(r, wait_ns > 50000);
 	return r;
 }
 
 void run_cancel(struct run *r)
 {
 	if (r->held) {
-		/* Held before its instant: the plugin never ran; end the runner now. */
+		/* Waiting for its instant (unless it let itself go a moment ago and its
+		 * "started" is still on the way): the plugin never ran; end the runner now. */
 		unhold(r);
 		r->cancel_requested = true;
 		if (r->runner)
@@ -574,17 +563,35 @@ void run_kill(struct run *r)
 	}
 }
 
+/* Takes r out of the ended FIFO: it is the head when swept; anywhere at shutdown. */
+static void unlink_ended(struct daemon *d, struct run *r)
+{
+	struct run *before = NULL;
+	for (struct run *e = d->ended_head; e && e != r; e = e->ended_next)
+		before = e;
+	if (before ? before->ended_next != r : d->ended_head != r)
+		return; /* not ended */
+	if (before)
+		before->ended_next = r->ended_next;
+	else
+		d->ended_head = r->ended_next;
+	if (d->ended_tail == r)
+		d->ended_tail = before;
+}
+
 void run_free(struct run *r)
 {
-	for (struct run **pp = &r->d->runs; *pp; pp = &(*pp)->next)
-		if (*pp == r) {
-			*pp = r->next;
-			break;
-		}
+	struct daemon *d = r->d;
+	if (r->prev)
+		r->prev->next = r->next;
+	else if (d->runs == r)
+		d->runs = r->next;
+	if (r->next)
+		r->next->prev = r->prev;
+	if (!run_live(r))
+		unlink_ended(d, r);
 	if (r->runner)
 		runner_free(r->runner);
-	if (r->linger_ev)
-		event_free(r->linger_ev);
 	unhold(r);
 	drop_input(r);
 	for (size_t i = 0; i < r->n_events; i++)

@@ -32,7 +32,8 @@ struct kv_change {
 };
 
 struct run {
-	struct run *next; /* daemon's list */
+	struct run *next, *prev; /* daemon's list */
+	struct run *ended_next;  /* daemon's ended FIFO, once ended */
 	struct daemon *d;
 	struct gen *gen;           /* reference held until the run is freed */
 	const struct cfg_job *job; /* in gen->cfg */
@@ -69,9 +70,9 @@ struct run {
 	int64_t progress_done, progress_total;
 	struct kv_change *changes;
 	size_t n_changes;
-	struct event *linger_ev;
+	int64_t ended_mono_ms; /* when it ended, on CLOCK_MONOTONIC: the linger clock */
 	/* A run claimed ahead of its instant: its runner is spawned and waits (loaded) until
-	 * the daemon's slot timer calls run_release at due_ns. */
+	 * due_ns by itself ("release_ns"); until its "started" record or its end. */
 	bool held;
 	struct json_object *input;
 	const char **redact; /* into input */
@@ -85,15 +86,16 @@ struct run {
 struct run *run_start(struct daemon *d, struct gen *g, const struct cfg_job *job, int64_t nominal,
                       unsigned attempt, enum run_trigger trigger, bool dry_run, bool has_at,
                       int64_t at, int64_t due_ns, bool *claimed, char *err, size_t errlen);
-/* Lets a held run's runner call the plugin's run() (the daemon's timer, at due_ns). */
-void run_release(struct run *r);
 /* Asks a live run to stop (replace, shutdown, chorectl cancel): it ends as cancelled. */
 void run_cancel(struct run *r);
 /* Shutdown after the grace period: SIGKILL now. */
 void run_kill(struct run *r);
 bool run_live(const struct run *r);
-/* Frees an ended run (unlinks it from the daemon's list). */
+/* Frees an ended run (unlinks it from the daemon's lists). */
 void run_free(struct run *r);
+/* Frees the ended runs that have lingered RUN_LINGER_S. Called as runs end and as the
+ * daemon's timer wakes, instead of a timer per run (which woke the loop once per run). */
+void run_sweep_ended(struct daemon *d);
 
 struct run *run_find(struct daemon *d, int64_t id);
 /* The run as GET /v1/runs/ID serves it, with "log", "progress" and "timing". */

@@ -31,8 +31,10 @@ struct runner_result {
 /* Callbacks, all on the event loop. Strings and JSON are borrowed for the call. Every secret
  * of params.redact is already replaced by *** in what they receive. */
 struct runner_cbs {
-	/* The plugin's run() was entered; mono_ns = CLOCK_MONOTONIC in the runner. */
-	void (*started)(void *data, int64_t mono_ns);
+	/* The plugin's run() was entered: mono_ns = CLOCK_MONOTONIC in the runner then;
+	 * released_ns = CLOCK_REALTIME when it stopped waiting for its instant, just before
+	 * (0 when the record has none). */
+	void (*started)(void *data, int64_t mono_ns, int64_t released_ns);
 	/* One line the plugin (or a program it ran) wrote on stdout or stderr, without "\n". */
 	void (*output)(void *data, const char *line);
 	/* One protocol record other than "started" and "result": log, progress, counter,
@@ -49,11 +51,6 @@ struct runner_params {
 	const char *const *redact; /* NULL-terminated secret values; may be NULL */
 	int64_t timeout_s;         /* 0 = none */
 	int64_t grace_s;           /* SIGTERM → SIGKILL delay */
-	/* Pre-spawn: keep the runner's fd 0 open after the document. The runner loads the
-	 * plugin and checks the options, then waits for EOF before it calls run(), which
-	 * runner_release gives. Takes the process start and dynamic loading off the slot's
-	 * instant. */
-	bool hold;
 };
 
 /* Spawns the runner. Returns 0 and *out, or -1 with the reason in err (the run then never
@@ -65,9 +62,6 @@ int runner_start(struct event_base *base, const struct runner_params *p,
  * The outcome is RUN_CANCELLED (or RUN_TIMEOUT for the built-in timeout) unless a result
  * record arrived first. `done` still follows. Idempotent. */
 void runner_cancel(struct runner *r);
-/* Lets a runner started with params.hold call the plugin's run() (closes its fd 0 once the
- * document is written). No-op otherwise, and when called again. */
-void runner_release(struct runner *r);
 /* Sends SIGKILL to the process group at once (shutdown after the grace period). */
 void runner_kill(struct runner *r);
 pid_t runner_pid(const struct runner *r);

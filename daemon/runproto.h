@@ -2,12 +2,14 @@
  *
  * chored posix_spawns PKGLIBEXECDIR/chored-run with:
  *   fd 0  a pipe carrying ONE JSON document, then EOF. The runner reads the document, applies
- *         the limits, loads the plugin and runs its check(), then waits for EOF before it
- *         calls run() and reopens fd 0 on /dev/null: chored spawns a scheduled run ~100 ms
- *         ahead and closes fd 0 at the slot's instant (pre-spawn). Only blanks may follow
- *         the document:
+ *         the limits, loads the plugin and runs its check(), reads fd 0 to EOF and reopens
+ *         it on /dev/null, then calls run(). Only blanks may follow the document. chored
+ *         spawns a scheduled run ~100 ms ahead with "release_ns": the runner then waits,
+ *         loaded and checked, until CLOCK_REALTIME reaches it (pre-spawn; a setting of the
+ *         wall clock meanwhile lets it go at once):
  *         {"plugin": "/usr/lib/chored/exec.so", "job": "nightly", "run_id": "…",
  *          "nominal": 1767225600, "dry_run": false, "at": 1767225600 (or absent),
+ *          "release_ns": 1767225600000000000 (or absent: run at once),
  *          "options": {"command": "…", …}      resolved values, this job's only
  *          "redact": ["s3cr3t", …]             secret values to replace by ***
  *          "state": {"cursor": "…", …},       the job's persisted key/value state
@@ -49,8 +51,11 @@
  *         own log. chored sends one only for a job with a sink whose policy is not never.
  *   fd 1, fd 2  one pipe: whatever the plugin (or a program it runs) prints; chored reads
  *         it as raw lines for the run's log, redacting secrets itself as well.
- *   fd 3  a pipe of JSON lines, one record each, in order:
- *         {"t":"started","mono_ns":N}                plugin run() entered (CLOCK_MONOTONIC)
+ *   fd 3  a pipe of JSON lines, one record each, in order (a record may wait up to 10 ms
+ *         to leave with the ones after it: daemon/run_out.h):
+ *         {"t":"started","mono_ns":N,"released_ns":R}   plugin run() entered (CLOCK_MONOTONIC);
+ *                                                    R: CLOCK_REALTIME when the runner
+ *                                                    stopped waiting (release_ns)
  *         {"t":"log","level":6,"msg":"…","fields":{"k":"v"}}
  *         {"t":"progress","done":3,"total":10}
  *         {"t":"counter","name":"pages","delta":1}
@@ -61,6 +66,9 @@
  *                                                    does not report a later crash or
  *                                                    timeout of this run again
  *         {"t":"result","status":"ok"|"partial"|"failed","summary":"…"}
+ * "result" is the last record, and the runner writes nothing on fds 1 and 2 after it (it
+ * points them at /dev/null): chored stops reading both pipes once it has the result and
+ * drains them when the runner has exited, which saves it a wake-up per pipe.
  * Secrets are never in argv or the environment. The runner exits 0 after "result"; any
  * other exit (or a signal) without a result is recorded by chored as failed/crashed.
  * SIGTERM asks the plugin to stop (its cancel callback); chored sends SIGKILL after a grace

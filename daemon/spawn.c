@@ -148,21 +148,54 @@ static void reap(struct runner *r, int options)
 	close_fd(&r->pidfd);
 }
 
-static void on_child_exit(evutil_socket_t fd, short what, void *arg)
+/* The runner has exited (it is a zombie, not yet reaped). */
+static void child_exited(struct runner *r)
 {
-	(void)fd;
-	(void)what;
-	struct runner *r = arg;
-	/* The runner is a zombie now and still holds its pid as the group id: kill the group
-	 * before reaping, so no program it started outlives the run and the id cannot have
-	 * been reused. */
+	/* The zombie still holds its pid as the group id: kill the group before reaping, so
+	 * no program it started outlives the run and the id cannot have been reused. */
 	kill(-r->pid, SIGKILL);
 	reap(r, WNOHANG);
 	if (!r->reaped)
 		return;
-	struct timeval cap = {DRAIN_CAP_S, 0};
-	evtimer_add(r->ev_drain, &cap);
+	/* The runner's last lines and the EOFs behind them are in the pipes already (unless a
+	 * process that left the group holds one): take them now. */
+	if (!spawn_stream_poll(&r->out) || !spawn_stream_poll(&r->proto))
+		return; /* freed from a callback */
+	if (r->out.bev || r->proto.bev) {
+		spawn_streams_watch(r, true);
+		struct timeval cap = {DRAIN_CAP_S, 0};
+		evtimer_add(r->ev_drain, &cap);
+	}
 	spawn_check_finish(r);
+}
+
+static void on_child_exit(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	child_exited(arg);
+}
+
+/* True when the runner has exited; it stays waitable (WNOWAIT). */
+static bool has_exited(const struct runner *r)
+{
+	siginfo_t si = {0};
+	return waitid(P_PID, (id_t)r->pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+	       si.si_pid == r->pid;
+}
+
+void spawn_stream_ended(struct runner *r)
+{
+	/* A runner closes both pipes as it exits, and its exit follows at once: taking them
+	 * here saves a loop wake-up each (they cost more than the read and the waitid that
+	 * find them, on a paravirtualised kernel several times more). */
+	struct spawn_stream *other = r->out.bev ? &r->out : &r->proto;
+	if (other->bev && !spawn_stream_poll(other))
+		return; /* freed from a callback */
+	if (!r->out.bev && !r->proto.bev && !r->reaped && has_exited(r))
+		child_exited(r);
+	else
+		spawn_check_finish(r);
 }
 
 static void on_kill(evutil_socket_t fd, short what, void *arg)
@@ -202,22 +235,12 @@ static void input_close(struct runner *r)
 		bufferevent_free(r->in);
 		r->in = NULL;
 	}
-	close_fd(&r->in_fd);
 }
 
 static void on_input_written(struct bufferevent *bev, void *arg)
 {
 	struct runner *r = arg;
-	if (!r->hold && evbuffer_get_length(bufferevent_get_output(bev)) == 0)
-		input_close(r);
-}
-
-void runner_release(struct runner *r)
-{
-	if (!r->hold)
-		return;
-	r->hold = false;
-	if (r->in_fd >= 0 || (r->in && evbuffer_get_length(bufferevent_get_output(r->in)) == 0))
+	if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
 		input_close(r);
 }
 
@@ -414,10 +437,7 @@ static int setup_input(struct runner *r, int fd, struct json_object *input)
 	}
 	size_t done = n > 0 ? (size_t)n : 0;
 	if (done == len + 1) {
-		if (r->hold)
-			r->in_fd = fd; /* closed by runner_release */
-		else
-			close(fd);
+		close(fd);
 		return 0;
 	}
 	if (!(r->in = bufferevent_socket_new(r->base, fd, BEV_OPT_CLOSE_ON_FREE))) {
@@ -492,9 +512,7 @@ int runner_start(struct event_base *base, const struct runner_params *p,
 	r->data = data;
 	r->timeout_s = p->timeout_s;
 	r->grace_s = p->grace_s;
-	r->hold = p->hold;
 	r->pidfd = -1;
-	r->in_fd = -1;
 	r->wstatus = -1;
 	r->reaped = true; /* nothing to kill until the process exists */
 

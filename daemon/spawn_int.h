@@ -47,9 +47,6 @@ struct runner {
 	struct event *ev_finish;   /* activated once: calls done() from a clean stack */
 	struct bufferevent *in;    /* owned; fd 0 of the runner while the document is written
 	                            * through it, NULL otherwise */
-	int in_fd;                 /* owned; fd 0 of the runner held open after the document
-	                            * (hold), -1 otherwise */
-	bool hold;                 /* keep `in` open after the document until runner_release */
 	struct spawn_stream out, proto;
 
 	enum spawn_stop stop;
@@ -61,6 +58,8 @@ struct runner {
 	bool free_requested; /* runner_free called from inside a user callback */
 
 	bool have_result;
+	bool result_seen; /* a well-formed "result" came (even after a stop): its pipes are
+	                   * no longer watched; the exit drains them */
 	enum run_status result_status;
 	char *result_summary; /* owned, redacted; NULL when the record had none */
 	char summary[160];    /* our own description of the outcome */
@@ -71,8 +70,12 @@ struct runner {
  * was freed from inside the callback: the caller must return without touching it. */
 void spawn_user_begin(struct runner *r);
 bool spawn_user_end(struct runner *r);
-/* Called when a stream reached EOF: done() follows once the runner is reaped too. */
+/* Activates done() once the runner is reaped and both streams are closed. */
 void spawn_check_finish(struct runner *r);
+/* Called when a stream reached EOF (and was closed). The runner is most likely exiting:
+ * takes what is already there of the rest of its end (the other stream, the exit) at once,
+ * then spawn_check_finish. */
+void spawn_stream_ended(struct runner *r);
 
 /* spawn_read.c */
 /* Starts reading fd (owned from now on; already non-blocking) into s. Returns 0 or -1. */
@@ -80,6 +83,12 @@ int spawn_stream_open(struct runner *r, struct spawn_stream *s, int fd, bool pro
 /* Emits a pending partial line (when flush), then closes the pipe. Idempotent. Returns
  * false if the runner was freed from a callback meanwhile. */
 bool spawn_stream_close(struct spawn_stream *s, bool flush);
+/* Stops or resumes watching both pipes (reading them stays possible with
+ * spawn_stream_poll). */
+void spawn_streams_watch(struct runner *r, bool on);
+/* One non-blocking read of s's pipe, outside the loop: its lines are handled, EOF closes
+ * it. No-op on a closed stream. Returns false if the runner was freed meanwhile. */
+bool spawn_stream_poll(struct spawn_stream *s);
 /* Reports one line through output(), redacted. Returns false if the runner was freed. */
 bool spawn_emit_output(struct runner *r, const char *line, size_t n, bool truncated);
 

@@ -112,8 +112,13 @@ static bool on_started(struct runner *r, struct json_object *rec, const char *li
 		return bad_record(r, "\"started\" without an integer mono_ns", line, n);
 	if (!r->cbs.started)
 		return true;
+	struct json_object *rel;
+	int64_t released_ns = json_object_object_get_ex(rec, "released_ns", &rel) &&
+	                              json_object_is_type(rel, json_type_int)
+	                          ? json_object_get_int64(rel)
+	                          : 0;
 	spawn_user_begin(r);
-	r->cbs.started(r->data, json_object_get_int64(v));
+	r->cbs.started(r->data, json_object_get_int64(v), released_ns);
 	return spawn_user_end(r);
 }
 
@@ -141,6 +146,7 @@ static bool on_result(struct runner *r, struct json_object *rec, const char *lin
 	}
 	if (r->have_result)
 		return bad_record(r, "second \"result\"", line, n);
+	r->result_seen = true;
 	/* After a timeout or a cancel, the outcome is that, whatever the plugin says. */
 	if (r->stop != SPAWN_STOP_NONE)
 		return true;
@@ -249,9 +255,27 @@ static bool drain_lines(struct spawn_stream *s, struct evbuffer *in)
 	}
 }
 
+void spawn_streams_watch(struct runner *r, bool on)
+{
+	struct spawn_stream *ss[] = {&r->out, &r->proto};
+	for (size_t i = 0; i < 2; i++)
+		if (ss[i]->bev) {
+			if (on)
+				bufferevent_enable(ss[i]->bev, EV_READ);
+			else
+				bufferevent_disable(ss[i]->bev, EV_READ);
+		}
+}
+
 static void on_read(struct bufferevent *bev, void *arg)
 {
-	drain_lines(arg, bufferevent_get_input(bev));
+	struct spawn_stream *s = arg;
+	struct runner *r = s->r;
+	/* After the result the runner only exits (runproto.h): its pipes' EOFs would each wake
+	 * the loop; the exit's wake-up collects them instead (and watches them again if a
+	 * process that left the group still holds one). */
+	if (drain_lines(s, bufferevent_get_input(bev)) && r->result_seen && !r->reaped)
+		spawn_streams_watch(r, false);
 }
 
 static void on_event(struct bufferevent *bev, short what, void *arg)
@@ -261,8 +285,28 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 		struct spawn_stream *s = arg;
 		struct runner *r = s->r;
 		if (spawn_stream_close(s, true))
-			spawn_check_finish(r);
+			spawn_stream_ended(r);
 	}
+}
+
+bool spawn_stream_poll(struct spawn_stream *s)
+{
+	/* A few reads at most: the last lines and then the EOF behind them. */
+	for (int i = 0; i < 4 && s->bev; i++) {
+		struct evbuffer *in = bufferevent_get_input(s->bev);
+		/* A socket bufferevent keeps the end of its input frozen outside its own read
+		 * callback (evbuffer_read would refuse): thaw it for this read, as that does. */
+		evbuffer_unfreeze(in, 0);
+		int n = evbuffer_read(in, bufferevent_getfd(s->bev), -1);
+		evbuffer_freeze(in, 0);
+		if (n < 0)
+			return true; /* nothing yet (EAGAIN); an error is the bufferevent's */
+		if (n == 0)
+			return spawn_stream_close(s, true);
+		if (!drain_lines(s, in))
+			return false;
+	}
+	return true;
 }
 
 int spawn_stream_open(struct runner *r, struct spawn_stream *s, int fd, bool proto)

@@ -47,7 +47,7 @@ struct run {
 	struct runner *r;
 	int64_t t_start, t_started, t_done; /* CLOCK_MONOTONIC ns */
 	int64_t start_call_ns;              /* how long runner_start itself took */
-	int64_t started_mono;               /* as reported by the runner */
+	int64_t started_mono, started_real; /* as reported by the runner */
 	int started_calls;
 	int records_before_started; /* records or output seen before started(): order check */
 	char **lines;               /* output lines, owned copies (unless counting only) */
@@ -64,11 +64,12 @@ struct run {
 	bool cancel_on_started, kill_after_cancel, free_in_done, free_on_output;
 };
 
-static void cb_started(void *data, int64_t mono_ns)
+static void cb_started(void *data, int64_t mono_ns, int64_t released_ns)
 {
 	struct run *t = data;
 	t->started_calls++;
 	t->started_mono = mono_ns;
+	t->started_real = released_ns;
 	t->t_started = now_ns();
 	if (t->cancel_on_started) {
 		runner_cancel(t->r);
@@ -163,7 +164,7 @@ static void run_fini(struct run *t)
 static void run_path(struct run *t, const char *path, struct json_object *input,
                      const char *const *redact, int64_t timeout_s, int64_t grace_s)
 {
-	struct runner_params p = {path, input, redact, timeout_s, grace_s, false};
+	struct runner_params p = {path, input, redact, timeout_s, grace_s};
 	char err[256] = "";
 	t->t_start = now_ns();
 	int rc = runner_start(t->base, &p, &cbs, t, &t->r, err, sizeof err);
@@ -818,7 +819,7 @@ static void test_spawn_error(void **state)
 	int before = count_fds();
 	struct event_base *base = event_base_new();
 	struct json_object *in = doc("ok");
-	struct runner_params p = {"/nonexistent/chored-run", in, NULL, 0, 5, false};
+	struct runner_params p = {"/nonexistent/chored-run", in, NULL, 0, 5};
 	struct runner *r = (struct runner *)1;
 	char err[256];
 	assert_int_equal(runner_start(base, &p, &cbs, NULL, &r, err, sizeof err), -1);
@@ -837,7 +838,7 @@ static void test_free_at_any_time(void **state)
 	struct run t;
 	run_init(&t);
 	struct json_object *in = doc("sleep");
-	struct runner_params p = {fake_path, in, NULL, 0, 5, false};
+	struct runner_params p = {fake_path, in, NULL, 0, 5};
 	char err[256];
 	assert_int_equal(runner_start(t.base, &p, &cbs, &t, &t.r, err, sizeof err), 0);
 	json_object_put(in);
@@ -948,46 +949,48 @@ static void test_real_runner_secret(void **state)
 	run_fini(&t);
 }
 
-/* Pre-spawn: a held runner loads the plugin and waits; run() is entered only after
- * runner_release, and then within milliseconds. */
-struct held {
-	struct run *t;
-	int64_t released;
-	bool kill;
-};
+/* Pre-spawn: with "release_ns" the runner loads the plugin, checks it and waits by itself;
+ * run() is entered at that CLOCK_REALTIME instant, never before, and within milliseconds
+ * after. The daemon does nothing at the instant. */
+static int64_t real_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
 
-static void on_release(evutil_socket_t fd, short what, void *arg)
+static void on_kill_held(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
-	struct held *h = arg;
-	h->released = now_ns();
-	if (h->kill)
-		runner_kill(h->t->r);
-	else
-		runner_release(h->t->r);
+	struct run *t = arg;
+	runner_kill(t->r);
 }
 
-static void run_held(struct run *t, struct held *h, const char *mode)
+/* Runs testplug mode ok released at `release_ns`; with kill_ms > 0, killed that many ms
+ * after the start instead. */
+static void run_held(struct run *t, int64_t release_ns, long kill_ms)
 {
-	struct json_object *in = real_doc(mode, NULL);
-	struct runner_params p = {runner_path, in, NULL, 0, 5, true};
+	struct json_object *in = real_doc("ok", NULL);
+	json_object_object_add(in, "release_ns", json_object_new_int64(release_ns));
+	struct runner_params p = {runner_path, in, NULL, 0, 5};
 	char err[256] = "";
 	t->t_start = now_ns();
 	int rc = runner_start(t->base, &p, &cbs, t, &t->r, err, sizeof err);
 	json_object_put(in);
 	if (rc != 0)
 		fail_msg("runner_start: %s", err);
-	h->t = t;
-	struct event *rel = evtimer_new(t->base, on_release, h);
-	struct timeval at = {0, 400000};
-	evtimer_add(rel, &at);
+	struct event *kill_ev = evtimer_new(t->base, on_kill_held, t);
+	if (kill_ms > 0) {
+		struct timeval at = {0, kill_ms * 1000};
+		evtimer_add(kill_ev, &at);
+	}
 	struct event *wd = evtimer_new(t->base, on_watchdog, t);
 	struct timeval tv = {WATCHDOG_S, 0};
 	evtimer_add(wd, &tv);
 	event_base_dispatch(t->base);
 	event_free(wd);
-	event_free(rel);
+	event_free(kill_ev);
 	if (t->watchdog_fired)
 		fail_msg("the run did not end within %d s", WATCHDOG_S);
 }
@@ -999,25 +1002,34 @@ static void test_real_runner_hold(void **state)
 	int64_t lag[RUNS];
 	for (int i = 0; i < RUNS; i++) {
 		struct run t;
-		struct held h = {0};
 		run_init(&t);
-		run_held(&t, &h, "ok");
+		int64_t release = real_ns() + 400000000;
+		run_held(&t, release, 0);
 		assert_int_equal(t.res.status, RUN_OK);
 		assert_int_equal(t.started_calls, 1);
-		assert_true(t.started_mono >= h.released); /* never before the release */
-		lag[i] = t.started_mono - h.released;
+		assert_true(t.started_real >= release); /* never before the instant */
+		lag[i] = t.started_real - release;
+		assert_true(lag[i] < 100000000);
 		run_fini(&t);
 	}
 	qsort(lag, RUNS, sizeof *lag, cmp_i64);
-	print_message("# held runner: runner_release -> run() entered: median %.0f us, "
+	print_message("# held runner: release_ns -> run() entered: median %.0f us, "
 	              "max %.0f us (%d runs)\n",
 	              (double)lag[RUNS / 2] / 1e3, (double)lag[RUNS - 1] / 1e3, RUNS);
 
-	/* Killed while held: the plugin never ran. */
+	/* An instant already past: run() at once. */
 	struct run t;
-	struct held h = {.kill = true};
 	run_init(&t);
-	run_held(&t, &h, "ok");
+	int64_t past = real_ns() - 5000000000;
+	run_held(&t, past, 0);
+	assert_int_equal(t.res.status, RUN_OK);
+	assert_int_equal(t.started_calls, 1);
+	assert_true(t.started_mono - t.t_start < 2000000000);
+	run_fini(&t);
+
+	/* Killed while waiting: the plugin never ran. */
+	run_init(&t);
+	run_held(&t, real_ns() + 2000000000, 300);
 	assert_int_equal(t.res.status, RUN_CANCELLED);
 	assert_int_equal(t.started_calls, 0);
 	run_fini(&t);
