@@ -347,9 +347,8 @@ static void emit_started(void)
 }
 
 /* The runner's last word (runproto.h): what was printed before it is flushed first, and
- * fds 1 and 2 go to /dev/null after it. chored stops reading both pipes once it has the
- * result and collects the rest when the runner has exited, so nothing written later may
- * fill a pipe and block the exit. */
+ * fds 1 and 2 go to /dev/null after it, so that the output pipe ends with the result and
+ * its EOF reaches chored with it. */
 static void emit_result(const char *status, const char *summary)
 {
 	fflush(NULL);

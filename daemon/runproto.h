@@ -67,8 +67,9 @@
  *                                                    timeout of this run again
  *         {"t":"result","status":"ok"|"partial"|"failed","summary":"…"}
  * "result" is the last record, and the runner writes nothing on fds 1 and 2 after it (it
- * points them at /dev/null): chored stops reading both pipes once it has the result and
- * drains them when the runner has exited, which saves it a wake-up per pipe.
+ * points them at /dev/null): chored stops watching fd 3 once it has the result and reads
+ * its end when the runner has exited (or 100 ms later, whichever comes first), which
+ * saves it a wake-up.
  * Secrets are never in argv or the environment. The runner exits 0 after "result"; any
  * other exit (or a signal) without a result is recorded by chored as failed/crashed.
  * SIGTERM asks the plugin to stop (its cancel callback); chored sends SIGKILL after a grace

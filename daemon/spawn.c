@@ -141,7 +141,7 @@ static void reap(struct runner *r, int options)
 	r->wstatus = got == r->pid ? ws : -1; /* -1: ECHILD, someone else reaped it */
 	r->reaped = true;
 	/* ev_exit leaves the loop before its pidfd is closed (else epoll_ctl fails, EBADF). */
-	struct event *evs[] = {r->ev_exit, r->ev_deadline, r->ev_kill};
+	struct event *evs[] = {r->ev_exit, r->ev_deadline, r->ev_kill, r->ev_resume};
 	for (size_t i = 0; i < sizeof evs / sizeof evs[0]; i++)
 		if (evs[i])
 			event_del(evs[i]);
@@ -196,6 +196,16 @@ void spawn_stream_ended(struct runner *r)
 		child_exited(r);
 	else
 		spawn_check_finish(r);
+}
+
+/* The result came RESUME_MS ago and the runner has not exited: whatever it still writes
+ * must not fill a pipe nobody reads (chored-run writes nothing more; a plugin's thread or a
+ * runner of another make might). */
+static void on_resume(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	spawn_streams_watch(arg, true);
 }
 
 static void on_kill(evutil_socket_t fd, short what, void *arg)
@@ -402,6 +412,7 @@ static int setup_events(struct runner *r)
 	    !(r->ev_deadline = evtimer_new(b, on_deadline, r)) ||
 	    !(r->ev_kill = evtimer_new(b, on_kill, r)) ||
 	    !(r->ev_drain = evtimer_new(b, on_drain_cap, r)) ||
+	    !(r->ev_resume = evtimer_new(b, on_resume, r)) ||
 	    !(r->ev_finish = event_new(b, -1, 0, on_finish, r)))
 		return -1;
 	if (event_add(r->ev_exit, NULL) != 0)
@@ -597,6 +608,7 @@ static void destroy(struct runner *r)
 	free_event(&r->ev_deadline);
 	free_event(&r->ev_kill);
 	free_event(&r->ev_drain);
+	free_event(&r->ev_resume);
 	free_event(&r->ev_finish);
 	if (r->pidfd >= 0)
 		close(r->pidfd);

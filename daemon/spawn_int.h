@@ -44,6 +44,8 @@ struct runner {
 	struct event *ev_deadline; /* the job's timeout */
 	struct event *ev_kill;     /* SIGKILL at the end of the grace period */
 	struct event *ev_drain;    /* cap on draining the pipes after the exit */
+	struct event *ev_resume;   /* watches fd 3 again if the exit is slow to follow the
+	                            * result (a runner still writing would block) */
 	struct event *ev_finish;   /* activated once: calls done() from a clean stack */
 	struct bufferevent *in;    /* owned; fd 0 of the runner while the document is written
 	                            * through it, NULL otherwise */
@@ -83,8 +85,8 @@ int spawn_stream_open(struct runner *r, struct spawn_stream *s, int fd, bool pro
 /* Emits a pending partial line (when flush), then closes the pipe. Idempotent. Returns
  * false if the runner was freed from a callback meanwhile. */
 bool spawn_stream_close(struct spawn_stream *s, bool flush);
-/* Stops or resumes watching both pipes (reading them stays possible with
- * spawn_stream_poll). */
+/* Stops or resumes watching the protocol pipe (reading it stays possible with
+ * spawn_stream_poll). Stopping arms ev_resume. */
 void spawn_streams_watch(struct runner *r, bool on);
 /* One non-blocking read of s's pipe, outside the loop: its lines are handled, EOF closes
  * it. No-op on a closed stream. Returns false if the runner was freed meanwhile. */

@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -255,26 +257,33 @@ static bool drain_lines(struct spawn_stream *s, struct evbuffer *in)
 	}
 }
 
+/* How long after the result the pipes may go unwatched before the exit. */
+#define RESUME_MS 100
+
 void spawn_streams_watch(struct runner *r, bool on)
 {
-	struct spawn_stream *ss[] = {&r->out, &r->proto};
-	for (size_t i = 0; i < 2; i++)
-		if (ss[i]->bev) {
-			if (on)
-				bufferevent_enable(ss[i]->bev, EV_READ);
-			else
-				bufferevent_disable(ss[i]->bev, EV_READ);
-		}
+	if (on) {
+		event_del(r->ev_resume);
+	} else {
+		struct timeval tv = {0, RESUME_MS * 1000};
+		evtimer_add(r->ev_resume, &tv);
+	}
+	if (r->proto.bev) {
+		if (on)
+			bufferevent_enable(r->proto.bev, EV_READ);
+		else
+			bufferevent_disable(r->proto.bev, EV_READ);
+	}
 }
 
 static void on_read(struct bufferevent *bev, void *arg)
 {
 	struct spawn_stream *s = arg;
 	struct runner *r = s->r;
-	/* After the result the runner only exits (runproto.h): its pipes' EOFs would each wake
-	 * the loop; the exit's wake-up collects them instead (and watches them again if a
-	 * process that left the group still holds one). */
-	if (drain_lines(s, bufferevent_get_input(bev)) && r->result_seen && !r->reaped)
+	/* After the result the runner only exits (runproto.h): the protocol pipe's EOF would
+	 * wake the loop once more; the exit's wake-up collects it instead. The output pipe
+	 * stays watched: a plugin's children may still write there. */
+	if (drain_lines(s, bufferevent_get_input(bev)) && s->proto && r->result_seen && !r->reaped)
 		spawn_streams_watch(r, false);
 }
 
@@ -294,15 +303,30 @@ bool spawn_stream_poll(struct spawn_stream *s)
 	/* A few reads at most: the last lines and then the EOF behind them. */
 	for (int i = 0; i < 4 && s->bev; i++) {
 		struct evbuffer *in = bufferevent_get_input(s->bev);
-		/* A socket bufferevent keeps the end of its input frozen outside its own read
-		 * callback (evbuffer_read would refuse): thaw it for this read, as that does. */
-		evbuffer_unfreeze(in, 0);
-		int n = evbuffer_read(in, bufferevent_getfd(s->bev), -1);
-		evbuffer_freeze(in, 0);
+		int fd = bufferevent_getfd(s->bev), avail = 0;
+		char c;
+		ssize_t n;
+		if (ioctl(fd, FIONREAD, &avail) == 0 && avail == 0) {
+			/* Most often only the EOF is left: find it without evbuffer_read, which
+			 * would allocate (and fault in) a buffer chain first. */
+			n = read(fd, &c, 1);
+		} else {
+			/* A socket bufferevent keeps the end of its input frozen outside its own
+			 * read callback (evbuffer_read would refuse): thaw it, as that does. */
+			evbuffer_unfreeze(in, 0);
+			n = evbuffer_read(in, fd, -1);
+			evbuffer_freeze(in, 0);
+			avail = -1;
+		}
 		if (n < 0)
 			return true; /* nothing yet (EAGAIN); an error is the bufferevent's */
 		if (n == 0)
 			return spawn_stream_close(s, true);
+		if (avail == 0) { /* one byte came after all */
+			evbuffer_unfreeze(in, 0);
+			evbuffer_add(in, &c, 1);
+			evbuffer_freeze(in, 0);
+		}
 		if (!drain_lines(s, in))
 			return false;
 	}

@@ -315,7 +315,9 @@ static void test_timeout_sigterm(void **state)
 	assert_string_equal(t.res.summary, "timed out after 1s");
 	assert_int_equal(t.res.signal, SIGTERM);
 	double el = secs(t.t_done - t.t_start);
-	assert_true(el >= 1.0);
+	/* libevent's timers run on CLOCK_MONOTONIC_COARSE (one tick, up to 4 ms, early
+	 * against CLOCK_MONOTONIC). */
+	assert_true(el >= 0.99);
 	assert_true(el < 2.0); /* SIGTERM sufficed: the 5 s grace was not waited for */
 	run_fini(&t);
 }
@@ -1000,11 +1002,19 @@ static void test_real_runner_hold(void **state)
 	(void)state;
 	enum { RUNS = 10 };
 	int64_t lag[RUNS];
-	for (int i = 0; i < RUNS; i++) {
+	for (int i = 0, tries = 0; i < RUNS; i++) {
 		struct run t;
 		run_init(&t);
-		int64_t release = real_ns() + 400000000;
+		int64_t release = real_ns() + 400000000, offset = real_ns() - now_ns();
 		run_held(&t, release, 0);
+		/* daemon_clock.sh steps the wall clock (the runner then goes at once, by
+		 * design): a run that saw a step says nothing about the wait; run it again. */
+		int64_t moved = real_ns() - now_ns() - offset;
+		if ((moved > 50000000 || moved < -50000000) && ++tries < 20) {
+			run_fini(&t);
+			i--;
+			continue;
+		}
 		assert_int_equal(t.res.status, RUN_OK);
 		assert_int_equal(t.started_calls, 1);
 		assert_true(t.started_real >= release); /* never before the instant */
