@@ -22,32 +22,32 @@
 #define NEXT_MAX_COUNT 100000
 
 static const char next_usage[] =
-	"Usage: chorectl next EXPR|JOB [--tz ZONE] [--from TIME] [--count N] [--json]\n"
-	"       chorectl next [--from TIME] [--json]\n"
-	"\n"
-	"Prints the next N fire times (default 5) strictly after TIME (default now), one per\n"
-	"line, in ISO 8601 local time with the offset of the schedule's zone.\n"
-	"EXPR is a cron expression (5 or 6 fields, or @hourly, @daily, …, manual);\n"
-	"a single word is looked up as a job in the configuration (-c FILE).\n"
-	"Without an argument, prints the next fire time of every job in the configuration.\n"
-	"\n"
-	"  --tz ZONE     IANA time zone (default: the job's zone, else UTC)\n"
-	"  --from TIME   ISO 8601 time with Z or an offset, e.g. 2026-03-29T00:00:00Z\n"
-	"  --count N     how many fire times, 1-100000 (default 5)\n"
-	"  --json        print a JSON object instead\n";
+    "Usage: chorectl next EXPR|JOB [--tz ZONE] [--from TIME] [--count N] [--json]\n"
+    "       chorectl next [--from TIME] [--json]\n"
+    "\n"
+    "Prints the next N fire times (default 5) strictly after TIME (default now), one per\n"
+    "line, in ISO 8601 local time with the offset of the schedule's zone.\n"
+    "EXPR is a cron expression (5 or 6 fields, or @hourly, @daily, …, manual);\n"
+    "a single word is looked up as a job in the configuration (-c FILE).\n"
+    "Without an argument, prints the next fire time of every job in the configuration.\n"
+    "\n"
+    "  --tz ZONE     IANA time zone (default: the job's zone, else UTC)\n"
+    "  --from TIME   ISO 8601 time with Z or an offset, e.g. 2026-03-29T00:00:00Z\n"
+    "  --count N     how many fire times, 1-100000 (default 5)\n"
+    "  --json        print a JSON object instead\n";
 
 static const char explain_usage[] =
-	"Usage: chorectl explain EXPR [--tz ZONE]\n"
-	"\n"
-	"Describes a schedule in words, then prints one 'warning:' line per pitfall found\n"
-	"(day-of-month/day-of-week OR rule, Quartz-only syntax, numeric days of the week).\n";
+    "Usage: chorectl explain EXPR [--tz ZONE]\n"
+    "\n"
+    "Describes a schedule in words, then prints one 'warning:' line per pitfall found\n"
+    "(day-of-month/day-of-week OR rule, Quartz-only syntax, numeric days of the week).\n";
 
 static const char check_usage[] =
-	"Usage: chorectl [-c FILE] check\n"
-	"\n"
-	"Reads the main configuration file and its conf.d/*.conf drop-ins, prints every file\n"
-	"read in order, then 'ok' and a summary, or every error (FILE:LINE: [SECTION] KEY: …).\n"
-	"Exit status 0 when the configuration is valid, 78 when it is not.\n";
+    "Usage: chorectl [-c FILE] check\n"
+    "\n"
+    "Reads the main configuration file and its conf.d/*.conf drop-ins, prints every file\n"
+    "read in order, then 'ok' and a summary, or every error (FILE:LINE: [SECTION] KEY: …).\n"
+    "Exit status 0 when the configuration is valid, 78 when it is not.\n";
 
 /* A word without blanks that is neither a macro nor "manual" names a job. */
 static bool looks_like_expression(const char *s)
@@ -63,8 +63,8 @@ static int load_config(const struct chorectl_opts *o, struct cfg **cfg)
 		for (size_t i = 0; i < diag.n_errors; i++)
 			fprintf(stderr, "%s\n", diag.errors[i]);
 		fprintf(stderr, "chorectl: configuration %s rejected (%zu error%s)\n",
-			o->config ? o->config : cfg_default_path(), diag.n_errors,
-			diag.n_errors == 1 ? "" : "s");
+		        o->config ? o->config : cfg_default_path(), diag.n_errors,
+		        diag.n_errors == 1 ? "" : "s");
 	}
 	cfg_diag_free(&diag);
 	return rc == 0 ? 0 : EX_CONFIG;
@@ -77,7 +77,7 @@ static int parse_count(const char *s, int *count)
 	long v = strtol(s, &end, 10);
 	if (errno || end == s || *end || v < 1 || v > NEXT_MAX_COUNT) {
 		fprintf(stderr, "chorectl next: --count '%s' is not a number from 1 to %d\n", s,
-			NEXT_MAX_COUNT);
+		        NEXT_MAX_COUNT);
 		return EX_USAGE;
 	}
 	*count = (int)v;
@@ -86,7 +86,8 @@ static int parse_count(const char *s, int *count)
 
 static void json_print(struct json_object *j)
 {
-	puts(json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	puts(json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN |
+	                                           JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(j);
 }
 
@@ -97,17 +98,19 @@ static const char *kind_word(enum cron_kind k)
 
 /* Next fire times of one schedule. */
 static int next_one(const struct chorectl_opts *o, const char *label, const char *expr,
-		    const struct cron *c, const struct tz *z, int64_t from, int count)
+                    const struct cron *c, const struct tz *z, int64_t from, int count)
 {
 	if (c->kind != CRON_CALENDAR) {
 		fprintf(stderr, "chorectl next: '%s' has no calendar fire times (%s)\n", expr,
-			c->kind == CRON_REBOOT ? "it runs once when the daemon starts after a reboot"
-					       : "it runs only when started by hand");
+		        c->kind == CRON_REBOOT
+		            ? "it runs once when the daemon starts after a reboot"
+		            : "it runs only when started by hand");
 		if (o->json) {
 			struct json_object *j = json_object_new_object();
 			json_object_object_add(j, "schedule", json_object_new_string(expr));
 			json_object_object_add(j, "timezone", json_object_new_string(tz_name(z)));
-			json_object_object_add(j, "kind", json_object_new_string(kind_word(c->kind)));
+			json_object_object_add(j, "kind",
+			                       json_object_new_string(kind_word(c->kind)));
 			json_object_object_add(j, "next", json_object_new_array());
 			json_print(j);
 		}
@@ -136,8 +139,10 @@ static int next_one(const struct chorectl_opts *o, const char *label, const char
 		json_print(j);
 	}
 	if (n == 0) {
-		fprintf(stderr, "chorectl next: schedule '%s' never fires (no matching date within 400 years)\n",
-			expr);
+		fprintf(stderr,
+		        "chorectl next: schedule '%s' never fires (no matching date within 400 "
+		        "years)\n",
+		        expr);
 		return EX_DATAERR;
 	}
 	return 0;
@@ -167,9 +172,11 @@ static int next_all(const struct chorectl_opts *o, int64_t from)
 			struct json_object *e = json_object_new_object();
 			json_object_object_add(e, "job", json_object_new_string(j->name));
 			json_object_object_add(e, "next", json_object_new_string(buf));
-			json_object_object_add(e, "schedule",
-					       json_object_new_string(j->schedule_text ? j->schedule_text : ""));
-			json_object_object_add(e, "timezone", json_object_new_string(tz_name(j->tz)));
+			json_object_object_add(
+			    e, "schedule",
+			    json_object_new_string(j->schedule_text ? j->schedule_text : ""));
+			json_object_object_add(e, "timezone",
+			                       json_object_new_string(tz_name(j->tz)));
 			json_object_array_add(arr, e);
 		} else {
 			printf("%-24s %-26s %s (%s)\n", j->name, buf,
@@ -185,9 +192,9 @@ static int next_all(const struct chorectl_opts *o, int64_t from)
 int chorectl_next(const struct chorectl_opts *o_in, int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"tz", required_argument, NULL, 'z'},   {"from", required_argument, NULL, 'f'},
-		{"count", required_argument, NULL, 'n'}, {"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0},
+	    {"tz", required_argument, NULL, 'z'},    {"from", required_argument, NULL, 'f'},
+	    {"count", required_argument, NULL, 'n'}, {"json", no_argument, NULL, 'j'},
+	    {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
 	};
 	struct chorectl_opts o = *o_in;
 	const char *zone = NULL, *from_text = NULL;
@@ -217,9 +224,10 @@ int chorectl_next(const struct chorectl_opts *o_in, int argc, char **argv)
 		}
 	}
 	if (argc - optind > 1) {
-		fprintf(stderr, "chorectl next: expected one schedule or job, got %d arguments "
-				"(quote the schedule: chorectl next '0 3 * * *')\n",
-			argc - optind);
+		fprintf(stderr,
+		        "chorectl next: expected one schedule or job, got %d arguments "
+		        "(quote the schedule: chorectl next '0 3 * * *')\n",
+		        argc - optind);
 		return EX_USAGE;
 	}
 	int64_t from = (int64_t)time(NULL);
@@ -255,13 +263,15 @@ int chorectl_next(const struct chorectl_opts *o_in, int argc, char **argv)
 		return rc;
 	const struct cfg_job *job = cfg_find_job(cfg, arg);
 	if (!job) {
-		fprintf(stderr, "chorectl next: no job '%s' in the configuration; a schedule needs 5 or 6 "
-				"fields or a macro such as @daily\n",
-			arg);
+		fprintf(stderr,
+		        "chorectl next: no job '%s' in the configuration; a schedule needs 5 or 6 "
+		        "fields or a macro such as @daily\n",
+		        arg);
 		cfg_free(cfg);
 		return EX_DATAERR;
 	}
-	rc = next_one(&o, job->name, job->schedule_text, &job->schedule, z ? z : job->tz, from, count);
+	rc = next_one(&o, job->name, job->schedule_text, &job->schedule, z ? z : job->tz, from,
+	              count);
 	cfg_free(cfg);
 	return rc;
 }
@@ -269,9 +279,9 @@ int chorectl_next(const struct chorectl_opts *o_in, int argc, char **argv)
 int chorectl_explain(const struct chorectl_opts *o, int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"tz", required_argument, NULL, 'z'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"tz", required_argument, NULL, 'z'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *zone = "UTC";
 	int ch;
@@ -310,9 +320,11 @@ int chorectl_explain(const struct chorectl_opts *o, int argc, char **argv)
 		struct json_object *j = json_object_new_object(), *w = json_object_new_array();
 		json_object_object_add(j, "schedule", json_object_new_string(expr));
 		json_object_object_add(j, "timezone", json_object_new_string(zone));
-		json_object_object_add(j, "description", json_object_new_string(strbuf_str(&words)));
+		json_object_object_add(j, "description",
+		                       json_object_new_string(strbuf_str(&words)));
 		char *save = NULL, *copy = strbuf_detach(&lint);
-		for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		for (char *line = strtok_r(copy, "\n", &save); line;
+		     line = strtok_r(NULL, "\n", &save))
 			json_object_array_add(w, json_object_new_string(line));
 		free(copy);
 		json_object_object_add(j, "warnings", w);
@@ -335,9 +347,9 @@ int chorectl_explain(const struct chorectl_opts *o, int argc, char **argv)
 int chorectl_check(const struct chorectl_opts *o, int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"config", required_argument, NULL, 'c'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"config", required_argument, NULL, 'c'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *config = o->config;
 	int ch;

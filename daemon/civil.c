@@ -69,7 +69,7 @@ char *civil_format_iso(int64_t utc, int32_t offset, char *buf, size_t len)
 	char sign = offset < 0 ? '-' : '+';
 	int32_t a = offset < 0 ? -offset : offset;
 	int n = snprintf(buf, len, "%04lld-%02d-%02dT%02d:%02d:%02d%c%02d:%02d", (long long)c.year,
-			 c.month, c.day, c.hour, c.minute, c.second, sign, a / 3600, a / 60 % 60);
+	                 c.month, c.day, c.hour, c.minute, c.second, sign, a / 3600, a / 60 % 60);
 	if (a % 60 && n > 0 && (size_t)n < len)
 		snprintf(buf + n, len - (size_t)n, ":%02d", a % 60);
 	return buf;
@@ -137,8 +137,8 @@ int civil_parse_iso(const char *text, int64_t *utc, char *err, size_t errlen)
 	return 0;
 bad:
 	snprintf(err, errlen,
-		 "'%s' is not an ISO 8601 time (expected YYYY-MM-DDTHH:MM[:SS] with Z or an offset "
-		 "such as +02:00)",
-		 text);
+	         "'%s' is not an ISO 8601 time (expected YYYY-MM-DDTHH:MM[:SS] with Z or an offset "
+	         "such as +02:00)",
+	         text);
 	return -1;
 }

@@ -15,16 +15,17 @@ int cfg_report(const struct cfg *cfg, const struct cfg_diag *diag, bool quiet)
 		for (size_t i = 0; i < diag->n_errors; i++)
 			fprintf(stderr, "%s\n", diag->errors[i]);
 		fprintf(stderr, "%zu error%s: configuration rejected\n", diag->n_errors,
-			diag->n_errors == 1 ? "" : "s");
+		        diag->n_errors == 1 ? "" : "s");
 		return EX_CONFIG;
 	}
 	if (!quiet && cfg) {
 		size_t enabled = 0;
 		for (size_t i = 0; i < cfg->n_jobs; i++)
 			enabled += cfg->jobs[i].enabled;
-		printf("ok: %zu job%s (%zu enabled), %zu notify sink%s, %zu secret%s\n", cfg->n_jobs,
-		       cfg->n_jobs == 1 ? "" : "s", enabled, cfg->n_sinks, cfg->n_sinks == 1 ? "" : "s",
-		       cfg->n_secrets, cfg->n_secrets == 1 ? "" : "s");
+		printf("ok: %zu job%s (%zu enabled), %zu notify sink%s, %zu secret%s\n",
+		       cfg->n_jobs, cfg->n_jobs == 1 ? "" : "s", enabled, cfg->n_sinks,
+		       cfg->n_sinks == 1 ? "" : "s", cfg->n_secrets,
+		       cfg->n_secrets == 1 ? "" : "s");
 	}
 	return 0;
 }

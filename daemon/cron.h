@@ -22,7 +22,7 @@ struct cron {
 	enum cron_kind kind;
 	bool has_seconds; /* 6-field form */
 	bool wallclock;   /* minute or hour field starts with '*' (or '?'): DST wall-clock rule */
-	bool dom_star;    /* day-of-month starts with '*' or is '?' (unrestricted for the OR rule) */
+	bool dom_star; /* day-of-month starts with '*' or is '?' (unrestricted for the OR rule) */
 	bool dow_star;
 	uint64_t sec;   /* bits 0-59 */
 	uint64_t min;   /* bits 0-59 */

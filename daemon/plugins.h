@@ -17,9 +17,9 @@ struct json_object;
 
 /* One file of the plugin directory: loaded, or refused with the reason. */
 struct plugin {
-	char *name;  /* file basename without ".so" */
-	char *path;  /* absolute path, as given to dlopen and to chored-run */
-	void *dl;    /* dlopen handle, NULL when refused */
+	char *name;                       /* file basename without ".so" */
+	char *path;                       /* absolute path, as given to dlopen and to chored-run */
+	void *dl;                         /* dlopen handle, NULL when refused */
 	const struct chored_plugin *desc; /* NULL when refused */
 	char *error; /* why it was refused, NULL when loaded: "PATH: abi_major is 2, this
 	              * chored supports 1" / "PATH: group- or world-writable (mode 0666)" / … */
@@ -59,7 +59,7 @@ const struct plugin *plugin_lookup(const struct plugin_set *set, const char *nam
  * plugin_job_input's options.
  * Returns the number of errors added (0 = valid). */
 size_t plugin_validate_config(const struct plugin_set *set, const struct cfg *cfg,
-			      struct cfg_diag *diag);
+                              struct cfg_diag *diag);
 
 /* The plugin check of `chored -t` and `chorectl check`, after a successful cfg_load: loads
  * cfg's plugin_dir and runs plugin_validate_config into diag. When plugin_dir does not

@@ -11,7 +11,10 @@ struct strbuf {
 	size_t cap;
 };
 
-#define STRBUF_INIT {NULL, 0, 0}
+#define STRBUF_INIT                                                                                \
+	{                                                                                          \
+		NULL, 0, 0                                                                         \
+	}
 
 void strbuf_append(struct strbuf *sb, const char *s);
 void strbuf_appendn(struct strbuf *sb, const char *s, size_t n);

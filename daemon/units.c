@@ -43,8 +43,9 @@ int units_parse_duration(const char *text, int64_t *secs, char *err, size_t errl
 	*secs = total;
 	return 0;
 bad:
-	snprintf(err, errlen, "'%s' is not a duration (expected a number and a unit: 90s, 15m, 2h, 3d, 2w)",
-		 text);
+	snprintf(err, errlen,
+	         "'%s' is not a duration (expected a number and a unit: 90s, 15m, 2h, 3d, 2w)",
+	         text);
 	return -1;
 }
 
@@ -61,10 +62,19 @@ int units_parse_size(const char *text, uint64_t *bytes, char *err, size_t errlen
 	switch (*end) {
 	case '\0':
 		break;
-	case 'K': case 'k': shift = 10; break;
-	case 'M': shift = 20; break;
-	case 'G': shift = 30; break;
-	case 'T': shift = 40; break;
+	case 'K':
+	case 'k':
+		shift = 10;
+		break;
+	case 'M':
+		shift = 20;
+		break;
+	case 'G':
+		shift = 30;
+		break;
+	case 'T':
+		shift = 40;
+		break;
 	default:
 		goto bad;
 	}
@@ -77,8 +87,9 @@ int units_parse_size(const char *text, uint64_t *bytes, char *err, size_t errlen
 	*bytes = (uint64_t)v << shift;
 	return 0;
 bad:
-	snprintf(err, errlen, "'%s' is not a size (expected bytes or a number with K, M, G or T: 512K, 64M, 1G)",
-		 text);
+	snprintf(err, errlen,
+	         "'%s' is not a size (expected bytes or a number with K, M, G or T: 512K, 64M, 1G)",
+	         text);
 	return -1;
 }
 

@@ -67,13 +67,13 @@ struct chored_http_request {
 };
 
 struct chored_http_response {
-	long status;        /* final HTTP status; 0 when no answer came */
-	char *body;         /* owned, NUL-terminated; NULL when streamed to `write` */
+	long status; /* final HTTP status; 0 when no answer came */
+	char *body;  /* owned, NUL-terminated; NULL when streamed to `write` */
 	size_t body_len;
-	unsigned attempts;  /* how many were made (1 = no retry) */
-	int64_t waited_ms;  /* time spent sleeping between attempts */
-	char error[256];    /* why it failed (transport error, status, abort), "" when ok */
-	void *priv;         /* response headers and more; owned: chored_http_response_free */
+	unsigned attempts; /* how many were made (1 = no retry) */
+	int64_t waited_ms; /* time spent sleeping between attempts */
+	char error[256];   /* why it failed (transport error, status, abort), "" when ok */
+	void *priv;        /* response headers and more; owned: chored_http_response_free */
 };
 
 /* Performs `req`, retrying per its policy. Returns 0 when the final answer is 2xx, else -1

@@ -36,16 +36,18 @@ enum chored_opt_type {
 };
 
 #define CHORED_OPT_REQUIRED 0x1u /* the job must set it */
-#define CHORED_OPT_SECRET   0x2u /* only a ${secret:}/${file:}/${credential:} reference; never logged */
-#define CHORED_OPT_JOB      0x4u /* names another job whose state this job may read (chored_state_peer) */
+#define CHORED_OPT_SECRET                                                                          \
+	0x2u /* only a ${secret:}/${file:}/${credential:} reference; never logged */
+#define CHORED_OPT_JOB                                                                             \
+	0x4u /* names another job whose state this job may read (chored_state_peer) */
 
 /* One key of the plugin's option schema (Fluent Bit's config_map: validation and help). */
 struct chored_option {
 	const char *key;
 	enum chored_opt_type type;
-	unsigned flags;      /* CHORED_OPT_* */
-	const char *def;     /* default as it would be written in the config, or NULL */
-	const char *help;    /* one line */
+	unsigned flags;   /* CHORED_OPT_* */
+	const char *def;  /* default as it would be written in the config, or NULL */
+	const char *help; /* one line */
 };
 
 /* A `chorectl PLUGIN NAME ARGS…` subcommand, run in the chorectl process (no daemon
@@ -71,9 +73,9 @@ struct chored_plugin {
 	uint32_t abi_minor;
 	uint32_t size; /* sizeof(struct chored_plugin) when the plugin was built */
 
-	const char *name;    /* must equal the file's basename without ".so" */
-	const char *version; /* the plugin's own version */
-	const char *summary; /* one line for `chorectl plugins` */
+	const char *name;                      /* must equal the file's basename without ".so" */
+	const char *version;                   /* the plugin's own version */
+	const char *summary;                   /* one line for `chorectl plugins` */
 	const struct chored_option *options;   /* terminated by an entry with key == NULL */
 	const struct chored_command *commands; /* terminated by name == NULL; may be NULL */
 

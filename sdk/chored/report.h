@@ -29,11 +29,11 @@ const char *chored_report_title(const struct chored_report *r);
 /* Blocks, in the order they are added. Levels are 1 to 3. */
 void chored_report_heading(struct chored_report *r, int level, const char *text);
 void chored_report_paragraph(struct chored_report *r, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 /* A list: begin, items, end. Nested lists are not supported. */
 void chored_report_list_begin(struct chored_report *r, bool ordered);
 void chored_report_list_item(struct chored_report *r, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 void chored_report_list_end(struct chored_report *r);
 /* A table of `ncols` columns: the header row first, then rows of ncols cells each. */
 void chored_report_table_begin(struct chored_report *r, size_t ncols, const char *const *header);
@@ -46,7 +46,7 @@ void chored_report_figure(struct chored_report *r, const char *label, const char
 
 /* Renderings, each a new malloc'd string (NUL-terminated, UTF-8). */
 char *chored_report_text(const struct chored_report *r);
-char *chored_report_html(const struct chored_report *r);     /* a whole HTML document */
+char *chored_report_html(const struct chored_report *r); /* a whole HTML document */
 char *chored_report_markdown(const struct chored_report *r);
 /* Notion block objects (request form, api-contracts §3.3), every rich-text item at most
  * 2000 characters: a new json array (owned by the caller). Callers send it in requests of

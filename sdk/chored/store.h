@@ -7,8 +7,8 @@
  * Keys are relative to the URL's directory or prefix; "a/b/c.gz" is a valid key, "/a",
  * "a//b", "../a" and "a/./b" are not. Uploads stream from a callback in constant memory
  * (two part buffers: one filled while the other is sent); large objects go in a multipart
- * upload of equal-size parts, aborted on any failure. Every call fails with -1 (or CHORED_STORE_NOT_FOUND) and a message in
- * chored_store_error(); secrets never appear in it. */
+ * upload of equal-size parts, aborted on any failure. Every call fails with -1 (or
+ * CHORED_STORE_NOT_FOUND) and a message in chored_store_error(); secrets never appear in it. */
 #ifndef CHORED_STORE_H
 #define CHORED_STORE_H
 

@@ -425,7 +425,7 @@ static void test_references(void **state)
 	kv = option(j, "f");
 	assert_string_equal(kv->value, "<from-a-file>");
 	assert_true(kv->secret);
-	assert_false(kv->only_reference); /* literal text around the reference */
+	assert_false(kv->only_reference);        /* literal text around the reference */
 	assert_int_equal(kv->n_secret_parts, 1); /* the secret itself, for redaction */
 	assert_string_equal(kv->secret_parts[0], "from-a-file");
 	kv = option(j, "c");

@@ -181,7 +181,8 @@ static void test_os_random(void **state)
 {
 	(void)state;
 	struct plan_params p = business();
-	int64_t first = chored_days_from_civil(2026, 12, 2); /* a Wednesday: the horizon starts mid-week */
+	int64_t first =
+	    chored_days_from_civil(2026, 12, 2); /* a Wednesday: the horizon starts mid-week */
 	char err[256];
 	struct plan a, b;
 	assert_int_equal(plan_make(&p, first, NULL, plan_os_rand, NULL, &a, err, sizeof err), 0);
