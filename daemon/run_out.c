@@ -82,6 +82,25 @@ static void at_exit(void)
 	pthread_mutex_unlock(&mu);
 }
 
+/* fork() in a plugin: the child gets neither the sender thread nor the parent's queue (the
+ * parent sends that), and a usable lock; its records, if any, go out at once. */
+static void fork_prepare(void)
+{
+	pthread_mutex_lock(&mu);
+}
+
+static void fork_parent(void)
+{
+	pthread_mutex_unlock(&mu);
+}
+
+static void fork_child(void)
+{
+	len = 0;
+	sender_up = false;
+	pthread_mutex_unlock(&mu);
+}
+
 static void start_sender(void)
 {
 	pthread_condattr_t ca;
@@ -112,6 +131,7 @@ void run_out_init(int fd)
 	for (size_t i = 0; i < sizeof fatal_signals / sizeof fatal_signals[0]; i++)
 		sigaction(fatal_signals[i], &sa, NULL);
 	atexit(at_exit);
+	pthread_atfork(fork_prepare, fork_parent, fork_child);
 	start_sender();
 }
 
