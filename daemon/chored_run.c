@@ -221,9 +221,15 @@ static void wait_instant(int64_t release_ns)
 	struct timespec at = {(time_t)(release_ns / NS_PER_S), (long)(release_ns % NS_PER_S)};
 	int fd = timerfd_create(CLOCK_REALTIME, TFD_CLOEXEC);
 	struct itimerspec its = {.it_value = at};
+	/* chored sends an instant ~100 ms ahead: one further off means the clock was stepped
+	 * back before the timer was armed (which CANCEL_ON_SET cannot see): go now. */
 	if (fd >= 0 &&
 	    timerfd_settime(fd, TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET, &its, NULL) == 0) {
 		uint64_t ticks;
+		if (release_ns - real_now_ns() > NS_PER_S) {
+			close(fd);
+			return;
+		}
 		while (read(fd, &ticks, sizeof ticks) < 0 && errno == EINTR)
 			; /* ECANCELED: the clock was set, go now */
 	} else {

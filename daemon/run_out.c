@@ -24,8 +24,8 @@ static struct timespec due; /* when the queue's oldest record must leave; under 
 static bool sender_up;      /* the sender thread runs; else every line is sent at once */
 
 /* The fatal signals whose default action would drop the queue with the process. */
-static const int fatal_signals[] = {SIGSEGV, SIGBUS, SIGILL,  SIGFPE, SIGABRT,
-                                    SIGTRAP, SIGSYS, SIGXCPU, SIGXFSZ};
+static const int fatal_signals[] = {SIGTERM, SIGINT,  SIGHUP,  SIGALRM, SIGSEGV, SIGBUS, SIGILL,
+                                    SIGFPE,  SIGABRT, SIGTRAP, SIGSYS,  SIGXCPU, SIGXFSZ};
 
 static bool write_all(const char *p, size_t n)
 {
@@ -68,8 +68,13 @@ static void *sender(void *arg)
  * async-signal-safe), then the signal's default action ends the process as it would have. */
 static void on_fatal(int sig)
 {
-	if (getpid() == owner && buf && len)
-		write_all(buf, len);
+	/* Only with the lock: a sender blocked mid-write, or a realloc in progress, would
+	 * otherwise make us send part of the queue twice, or freed memory. */
+	if (getpid() == owner && pthread_mutex_trylock(&mu) == 0) {
+		if (buf && len)
+			write_all(buf, len);
+		pthread_mutex_unlock(&mu);
+	}
 	raise(sig); /* SA_RESETHAND: the default action now */
 }
 
