@@ -162,7 +162,7 @@ static void child_exited(struct runner *r)
 	if (!spawn_stream_poll(&r->out) || !spawn_stream_poll(&r->proto))
 		return; /* freed from a callback */
 	if (r->out.bev || r->proto.bev) {
-		spawn_streams_watch(r, true);
+		spawn_proto_watch(r, true);
 		struct timeval cap = {DRAIN_CAP_S, 0};
 		evtimer_add(r->ev_drain, &cap);
 	}
@@ -205,7 +205,7 @@ static void on_resume(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
-	spawn_streams_watch(arg, true);
+	spawn_proto_watch(arg, true);
 }
 
 static void on_kill(evutil_socket_t fd, short what, void *arg)

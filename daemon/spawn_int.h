@@ -87,7 +87,7 @@ int spawn_stream_open(struct runner *r, struct spawn_stream *s, int fd, bool pro
 bool spawn_stream_close(struct spawn_stream *s, bool flush);
 /* Stops or resumes watching the protocol pipe (reading it stays possible with
  * spawn_stream_poll). Stopping arms ev_resume. */
-void spawn_streams_watch(struct runner *r, bool on);
+void spawn_proto_watch(struct runner *r, bool on);
 /* One non-blocking read of s's pipe, outside the loop: its lines are handled, EOF closes
  * it. No-op on a closed stream. Returns false if the runner was freed meanwhile. */
 bool spawn_stream_poll(struct spawn_stream *s);

@@ -260,7 +260,7 @@ static bool drain_lines(struct spawn_stream *s, struct evbuffer *in)
 /* How long after the result the pipes may go unwatched before the exit. */
 #define RESUME_MS 100
 
-void spawn_streams_watch(struct runner *r, bool on)
+void spawn_proto_watch(struct runner *r, bool on)
 {
 	if (on) {
 		event_del(r->ev_resume);
@@ -284,7 +284,7 @@ static void on_read(struct bufferevent *bev, void *arg)
 	 * wake the loop once more; the exit's wake-up collects it instead. The output pipe
 	 * stays watched: a plugin's children may still write there. */
 	if (drain_lines(s, bufferevent_get_input(bev)) && s->proto && r->result_seen && !r->reaped)
-		spawn_streams_watch(r, false);
+		spawn_proto_watch(r, false);
 }
 
 static void on_event(struct bufferevent *bev, short what, void *arg)
