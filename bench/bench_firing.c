@@ -9,7 +9,10 @@
  * so start-up (config, plugins, state) is left out. The CPU figure is also given per batch
  * of consecutive runs, with the median of the batches (one burst of load on the machine
  * spoils one batch, not the figure), and the daemon's context switches per run (its
- * wake-ups: on a paravirtualised kernel each costs tens of microseconds). */
+ * wake-ups: on a paravirtualised kernel each costs tens of microseconds). Last, the
+ * machine's floor under that CPU figure (firing_floor.c, CHORED_BENCH_FLOOR_CYCLES cycles,
+ * default 30): a timer wake-up, a posix_spawn of chored-run and its exit seen on a pidfd,
+ * nothing else; the daemon's figure is given against it. */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +23,7 @@
 
 #include "bench_harness.h"
 #include "bench_util.h"
+#include "firing_floor.h"
 
 #define SCHED_MEDIAN_MS 1.0
 #define SCHED_P99_MS    5.0
@@ -140,12 +144,12 @@ struct cpu_mark {
 
 /* CPU per run (ms) of each batch of consecutive runs between marks[0] and marks[n-1], and
  * their median; context switches per run over the whole span. */
-static void report_batches(const struct cpu_mark *m, size_t n)
+static double report_batches(const struct cpu_mark *m, size_t n)
 {
 	size_t runs = n - 1;
 	size_t batches = runs / BATCH_MIN < CPU_BATCHES ? runs / BATCH_MIN : CPU_BATCHES;
 	if (batches < 2 || m[0].cpu_ns < 0 || m[n - 1].cpu_ns < 0)
-		return;
+		return -1;
 	double per[CPU_BATCHES];
 	printf("  daemon CPU per run by batch of %zu runs:", runs / batches);
 	for (size_t b = 0; b < batches; b++) {
@@ -159,19 +163,40 @@ static void report_batches(const struct cpu_mark *m, size_t n)
 	if (m[0].ctxt >= 0 && m[n - 1].ctxt >= 0)
 		printf("  daemon context switches per run (its wake-ups): %.1f\n",
 		       (double)(m[n - 1].ctxt - m[0].ctxt) / (double)runs);
+	return med;
+}
+
+/* The floor (firing_floor.c) and the daemon's median batch against it. */
+static void report_floor(long cycles, double daemon_ms)
+{
+	double floor_ms;
+	fflush(stdout);
+	if (firing_floor(cycles, &floor_ms) != 0) {
+		printf("machine floor: MISSED (could not be measured)\n");
+		return;
+	}
+	printf("machine floor (1 s timer wake-up + posix_spawn of chored-run + its exit on a "
+	       "pidfd, nothing else): median %.3f ms CPU per cycle over %ld cycles\n",
+	       floor_ms, cycles);
+	if (daemon_ms > 0)
+		printf("  daemon CPU per run (median batch) = %.2fx the floor, %.3f ms above it; "
+		       "the floor is %.0f%% of the %.0f ms target\n",
+		       daemon_ms / floor_ms, daemon_ms - floor_ms, 100 * floor_ms / CPU_PER_RUN_MS,
+		       CPU_PER_RUN_MS);
 }
 
 int main(void)
 {
 	long firings = bh_env_long("CHORED_BENCH_FIRINGS", 200, 2);
+	long floor_cycles = bh_env_long("CHORED_BENCH_FLOOR_CYCLES", 30, 3);
 	char *dir = bh_tmpdir("firing");
 	bh_write_main_conf(dir, "[job tick]\n"
 	                        "plugin = testplug\n"
 	                        "schedule = * * * * * *\n"
 	                        "mode = ok\n");
 	printf("firing bench: one job on '* * * * * *' (testplug mode=ok), %ld firings, about "
-	       "%ld s (CHORED_BENCH_FIRINGS to change)\n",
-	       firings, firings + 5);
+	       "%ld s (CHORED_BENCH_FIRINGS to change), then %ld s for the floor\n",
+	       firings, firings + 5, floor_cycles);
 	fflush(stdout);
 
 	bh_print_machine();
@@ -233,6 +258,7 @@ int main(void)
 	/* From the first firing to the last one logged (fewer than asked for when the machine
 	 * was too slow to start every slot: overlapping slots are skipped). */
 	const struct cpu_mark *m0 = &marks[0], *m1 = &marks[n_marks ? n_marks - 1 : 0];
+	double batch_median = -1;
 	if (n_marks >= 2 && m0->cpu_ns >= 0 && m1->cpu_ns >= 0) {
 		size_t runs = n_marks - 1;
 		double per = (double)(m1->cpu_ns - m0->cpu_ns) / 1e6 / (double)runs;
@@ -241,13 +267,14 @@ int main(void)
 		       "from /proc stat ticks %.3f ms; whole life %.1f ms CPU; VmRSS %ld KiB\n",
 		       per, runs, per / CPU_PER_RUN_MS, CPU_PER_RUN_MS,
 		       bh_missed(per, CPU_PER_RUN_MS), per_ticks, (double)total_cpu / 1e6, rss);
-		report_batches(marks, n_marks);
+		batch_median = report_batches(marks, n_marks);
 	} else {
 		printf("daemon CPU per run: MISSED (could not read /proc/%d)\n", (int)d.pid);
 	}
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 		printf("note: chored did not exit 0 on SIGTERM (wait status %#x)\n", status);
 	bh_rmtree(dir);
+	report_floor(floor_cycles, batch_median);
 	bh_print_machine(); /* the load during the run, next to the figures */
 	free(spawn.ms), free(spawn.nominal), free(start.ms), free(start.nominal);
 	free(marks);
