@@ -19,6 +19,7 @@
 #include "plugins_value.h"
 #include "runinput_notify.h"
 #include "runner.h"
+#include "strbuf.h"
 #include "xalloc.h"
 
 static void on_started(void *data, int64_t mono_ns, int64_t released_ns);
@@ -84,12 +85,9 @@ static struct json_object *new_event(const char *type)
 	return ev;
 }
 
-static void log_timing(const struct run *r)
+/* The run's timing as log fields (a new object). */
+static struct json_object *timing_fields(const struct run *r)
 {
-	/* Always in JSON format (benchmarks read it); at debug level in text. */
-	int level = log_get_format() == LOG_FORMAT_JSON ? LOG_L_INFO : LOG_L_DEBUG;
-	if (!log_enabled(level))
-		return;
 	struct json_object *f = json_object_new_object();
 	json_object_object_add(f, "job", json_object_new_string(r->job->name));
 	json_object_object_add(f, "run_id", json_object_new_int64(r->id));
@@ -101,7 +99,18 @@ static void log_timing(const struct run *r)
 	json_object_object_add(f, "claim_us", json_object_new_int64(r->claim_us));
 	json_object_object_add(f, "prepare_us", json_object_new_int64(r->prepare_us));
 	json_object_object_add(f, "spawn_us", json_object_new_int64(r->spawn_us));
-	log_fields(level, "run started", f);
+	return f;
+}
+
+/* In text format, a debug line when the run starts (or ends without having started). In
+ * JSON format the timing rides on the line that ends the run (finish): one line per run,
+ * not two, since each line costs the daemon a write and its reader a wake-up. */
+static void log_timing(const struct run *r)
+{
+	if (log_get_format() == LOG_FORMAT_JSON || !log_enabled(LOG_L_DEBUG))
+		return;
+	struct json_object *f = timing_fields(r);
+	log_fields(LOG_L_DEBUG, "run started", f);
 	json_object_put(f);
 }
 
@@ -291,9 +300,24 @@ static void finish(struct run *r, enum run_status status, int sig, const char *s
 	metrics_run_ended(r->job->name, status, (double)(r->ended_ms - r->started_ms) / 1e3,
 	                  r->trigger == TRIG_SCHEDULE ? (double)r->spawn_lag_us / 1e6 : -1);
 	int level = status == RUN_OK || status == RUN_PARTIAL ? LOG_L_INFO : LOG_L_WARNING;
-	log_msg(level, "job %s run %" PRId64 " %s%s%s (%" PRId64 " ms)", r->job->name, r->id,
-	        run_status_name(status), r->summary ? ": " : "", r->summary ? r->summary : "",
-	        r->ended_ms - r->started_ms);
+	if (log_get_format() == LOG_FORMAT_JSON && log_enabled(level)) {
+		struct json_object *f = timing_fields(r);
+		json_object_object_add(f, "status",
+		                       json_object_new_string(run_status_name(status)));
+		json_object_object_add(f, "duration_ms",
+		                       json_object_new_int64(r->ended_ms - r->started_ms));
+		struct strbuf msg = STRBUF_INIT;
+		strbuf_appendf(&msg, "job %s run %" PRId64 " %s%s%s", r->job->name, r->id,
+		               run_status_name(status), r->summary ? ": " : "",
+		               r->summary ? r->summary : "");
+		log_fields(level, strbuf_str(&msg), f);
+		strbuf_free(&msg);
+		json_object_put(f);
+	} else {
+		log_msg(level, "job %s run %" PRId64 " %s%s%s (%" PRId64 " ms)", r->job->name,
+		        r->id, run_status_name(status), r->summary ? ": " : "",
+		        r->summary ? r->summary : "", r->ended_ms - r->started_ms);
+	}
 	if (status != RUN_OK && status != RUN_PARTIAL && status != RUN_CANCELLED) {
 		if (r->start_lag_us < 0 && r->trigger != TRIG_MANUAL && !r->dry_run)
 			daemon_slot_not_run(r->d, r);
@@ -536,15 +560,11 @@ struct run *run_start(struct daemon *d, struct gen *g, const struct cfg_job *job
 
 void run_cancel(struct run *r)
 {
-	if (r->held) {
-		/* Waiting for its instant (unless it let itself go a moment ago and its
-		 * "started" is still on the way): the plugin never ran; end the runner now. */
-		unhold(r);
-		r->cancel_requested = true;
-		if (r->runner)
-			runner_kill(r->runner);
-		return;
-	}
+	/* Held or not, SIGTERM and the grace period: a runner still waiting for its instant
+	 * dies of it before run(); one that let itself go a moment ago (its "started" still on
+	 * the way) may be in the plugin's run() already, which must get its cancel callback,
+	 * not a SIGKILL. */
+	unhold(r);
 	if (r->runner && !r->cancel_requested) {
 		r->cancel_requested = true;
 		runner_cancel(r->runner);
@@ -553,10 +573,7 @@ void run_cancel(struct run *r)
 
 void run_kill(struct run *r)
 {
-	if (r->held) {
-		run_cancel(r);
-		return;
-	}
+	unhold(r);
 	if (r->runner) {
 		r->cancel_requested = true;
 		runner_kill(r->runner);

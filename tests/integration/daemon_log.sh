@@ -1,7 +1,7 @@
 #!/bin/sh
 # The daemon's log: <N> priority prefixes on a non-terminal stderr, one JSON object per line
-# with --log-format=json, including one timing line per run (spawn_lag_us, start_lag_us),
-# and the same figures in the run's "timing" over the socket.
+# with --log-format=json, the timing (spawn_lag_us, start_lag_us) on the line that ends each
+# run, and the same figures in the run's "timing" over the socket.
 . "$(dirname "$0")/daemon_lib.sh"
 
 write_conf
@@ -31,10 +31,13 @@ timing=$(python3 -c '
 import json, sys
 for line in open(sys.argv[1]):
     o = json.loads(line)
-    if o["msg"] == "run started" and o["job"] == "tick" and o["run_id"] == int(sys.argv[2]):
-        print(o["nominal"] > 0, o["spawn_lag_us"] >= 0, o["start_lag_us"] >= o["spawn_lag_us"])
+    if o.get("job") == "tick" and o.get("run_id") == int(sys.argv[2]):
+        print(o["msg"].startswith("job tick run "), o["status"], o["nominal"] > 0,
+              o["spawn_lag_us"] >= 0, o["start_lag_us"] >= o["spawn_lag_us"],
+              o["duration_ms"] >= 0)
 ' "$log" "$id")
-is "$timing" "True True True" "one timing line per run: nominal, spawn_lag_us, start_lag_us"
+is "$timing" "True ok True True True True" \
+	"one line per run, its end: status, nominal, spawn_lag_us, start_lag_us, duration_ms"
 is "$(json_get "$run" 'j["timing"]["spawn_lag_us"] >= 0, j["timing"]["start_lag_us"] >= j["timing"]["spawn_lag_us"]')" \
 	"True True" "the run's timing over the socket"
 contains "$(cat "$log")" '"msg":"chored stopped"' "JSON log: the stop line"
