@@ -102,13 +102,6 @@ _json_py=python3
 [ -x /usr/bin/python3 ] && _json_py=/usr/bin/python3
 json_get() { printf '%s' "$1" | "$_json_py" -c "import json,sys; j=json.load(sys.stdin); print($2)"; }
 
-# check DESCRIPTION CMD…: ok when CMD succeeds.
-check() {
-	_desc=$1
-	shift
-	if "$@"; then ok "$_desc"; else not_ok "$_desc"; fi
-}
-
 # settle WHERE-CLAUSE: waits (10 s at most) until the matching runs stop changing for 0.5 s
 # and none of them is still running.
 settle() {

@@ -128,6 +128,28 @@ rec=$(cat "$tmp/fd3")
 contains "$rec" '{"t":"log","level":5,"msg":"cancelled (callback called)"}' "cancel: the plugin's cancel callback ran"
 contains "$(last_record)" '"status":"failed","summary":"cancelled after' "cancel: the plugin's own result follows"
 
+# Pre-spawn (runproto.h "release_ns"): the runner waits for the instant by itself; a bad
+# value fails the run before run(); an instant more than 1 s ahead (the clock was stepped
+# back before the timer was armed) or past goes at once.
+rundoc "$(doc ok '' '"release_ns":"soon"')"
+is "$(last_record)" '{"t":"result","status":"failed","summary":"input: \"release_ns\" is not an integer"}' \
+	"release_ns not an integer: failed"
+lacks "$rec" '"t":"started"' "release_ns not an integer: run() never entered"
+rundoc "$(doc ok '' '"release_ns":1.5e18')"
+contains "$(last_record)" 'release_ns\" is not an integer' "release_ns a fraction: failed"
+at=$(( $(date +%s%N) + 400000000 ))
+rundoc "$(doc ok '' "\"release_ns\":$at")"
+is "$(last_record)" '{"t":"result","status":"ok","summary":"ok"}' "release_ns 0.4 s ahead: ok"
+released=$(first_record | sed -n 's/.*"released_ns":\([0-9]*\).*/\1/p')
+check "... let go at the instant, not before (released_ns $released >= $at)" [ "${released:-0}" -ge "$at" ]
+start=$(date +%s%N)
+rundoc "$(doc ok '' "\"release_ns\":$(( start + 30000000000 ))")"
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+is "$(last_record)" '{"t":"result","status":"ok","summary":"ok"}' "release_ns 30 s ahead: ok"
+check "... at once, not in 30 s ($ms ms)" [ "$ms" -lt 5000 ]
+rundoc "$(doc ok '' '"release_ns":1000000000')"
+is "$(last_record)" '{"t":"result","status":"ok","summary":"ok"}' "release_ns in the past: ok at once"
+
 # Process group: the runner leads its own group, so one kill reaches what the plugin started.
 startdoc "$(doc child "\"pidfile\":\"$tmp/child.pid\"")"
 wait_for "$tmp/child.pid" "" && wait_for "$tmp/out" "child pid" || diag "child never started"

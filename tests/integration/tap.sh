@@ -43,6 +43,13 @@ run() {
 	rm -rf "$_tap_tmp"
 }
 
+# check DESCRIPTION CMD…: ok when CMD succeeds.
+check() {
+	_desc=$1
+	shift
+	if "$@"; then ok "$_desc"; else not_ok "$_desc"; fi
+}
+
 plan_done() { echo "1..$tap_n"; [ "$tap_failed" -eq 0 ]; }
 
 : "${CHORECTL:?run through make check (CHORECTL is not set)}"
