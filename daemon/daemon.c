@@ -653,6 +653,29 @@ static void on_retire(evutil_socket_t fd, short what, void *arg)
 }
 
 /* At start: missed slots per catchup policy, stamps for new jobs, @reboot. */
+/* The runs the previous daemon left running (state_open marked them interrupted): logged,
+ * and told to their job's sinks by policy as any other run that ended without reporting
+ * (a kill -9 or a power loss must not make a failure silent). Dry runs and jobs no longer
+ * configured are only logged. */
+static void report_interrupted(struct daemon *d)
+{
+	size_t n;
+	const struct state_interrupted *runs = state_interrupted(d->st, &n);
+	for (size_t i = 0; i < n; i++) {
+		const struct state_interrupted *r = &runs[i];
+		const struct cfg_job *job = cfg_find_job(d->gen->cfg, r->job);
+		log_msg(LOG_L_WARNING,
+		        "job %s run %" PRId64 " (%s%s) was interrupted: the daemon stopped during "
+		        "it%s",
+		        r->job, r->id, run_trigger_name(r->trigger), r->dry_run ? ", dry run" : "",
+		        job ? "" : "; the job is no longer configured");
+		if (job && !r->dry_run)
+			missed_notify(d, d->gen, job, run_status_name(RUN_INTERRUPTED),
+			              "the daemon stopped while the run was in progress", r->nominal,
+			              r->id);
+	}
+}
+
 static void startup_runs(struct daemon *d)
 {
 	int64_t now = now_s();
@@ -1065,6 +1088,7 @@ int daemon_main(const struct daemon_opts *opts)
 	snprintf(err, sizeof err, "READY=1\nSTATUS=generation %u, %zu jobs", g->id, g->cfg->n_jobs);
 	sdnotify(err);
 
+	report_interrupted(d);
 	startup_runs(d);
 	d->last_real_ns = daemon_real_ns();
 	d->last_mono_ns = daemon_mono_ns();

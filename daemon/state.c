@@ -86,7 +86,7 @@ static const char *const stmt_sql[SS__COUNT] = {
     [SS_COMMIT] = "COMMIT",
     [SS_ROLLBACK] = "ROLLBACK",
     [SS_RECOVER] = "UPDATE runs SET status = 'interrupted', summary = ?1, ended_ms = ?2 "
-                   "WHERE status = 'running'",
+                   "WHERE status = 'running' RETURNING id, job, nominal, \"trigger\", dry_run",
     [SS_RUN_INSERT] = "INSERT INTO runs (job, nominal, attempt, \"trigger\", status, signal, "
                       "dry_run, started_ms, ended_ms, summary, idem) "
                       "VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6, ?7, ?8, ?9, ?10) "
@@ -398,6 +398,39 @@ static int configure(struct state *st, char *err, size_t errlen)
 
 /* Creates or checks the schema, then marks runs a dead process left "running" as
  * interrupted: one write transaction, so two daemons opening at once agree. */
+/* Keeps the row of SS_RECOVER that s is on. 0, or -1 out of memory. */
+static int add_interrupted(struct state *st, sqlite3_stmt *s)
+{
+	struct state_interrupted *grown =
+	    realloc(st->interrupted, (st->n_interrupted + 1) * sizeof *grown);
+	if (!grown)
+		return -1;
+	st->interrupted = grown;
+	const char *job = (const char *)sqlite3_column_text(s, 1);
+	const char *trig = (const char *)sqlite3_column_text(s, 3);
+	struct state_interrupted *r = &grown[st->n_interrupted];
+	*r = (struct state_interrupted){
+	    .id = sqlite3_column_int64(s, 0),
+	    .nominal = sqlite3_column_int64(s, 2),
+	    .job = strdup(job ? job : ""),
+	    .trigger = TRIG_SCHEDULE,
+	    .dry_run = sqlite3_column_int(s, 4) != 0,
+	};
+	if (!r->job)
+		return -1;
+	if (!trig || run_trigger_parse(trig, &r->trigger) < 0)
+		r->trigger = TRIG_MANUAL; /* unknown: claim nothing about a slot */
+	st->n_interrupted++;
+	return 0;
+}
+
+static int by_id(const void *a, const void *b)
+{
+	int64_t x = ((const struct state_interrupted *)a)->id;
+	int64_t y = ((const struct state_interrupted *)b)->id;
+	return (x > y) - (x < y);
+}
+
 static int schema_and_recover(struct state *st, char *err, size_t errlen)
 {
 	if (state_tx_begin(st, true, err, errlen) < 0)
@@ -429,10 +462,24 @@ static int schema_and_recover(struct state *st, char *err, size_t errlen)
 		return state_fail(st, "cannot mark interrupted runs", err, errlen);
 	sqlite3_bind_text(s, 1, "daemon stopped while the run was in progress", -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, now_ms());
-	if (sqlite3_step(s) != SQLITE_DONE)
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		if (add_interrupted(st, s) < 0) {
+			sqlite3_reset(s);
+			return state_failf(st, err, errlen, "out of memory");
+		}
+	if (rc != SQLITE_DONE)
 		return state_fail(st, "cannot mark interrupted runs", err, errlen);
 	sqlite3_reset(s);
+	/* RETURNING gives no order. */
+	qsort(st->interrupted, st->n_interrupted, sizeof *st->interrupted, by_id);
 	return state_tx_commit(st, err, errlen);
+}
+
+const struct state_interrupted *state_interrupted(const struct state *st, size_t *n)
+{
+	*n = st->n_interrupted;
+	return st->interrupted;
 }
 
 int state_open(const char *url, struct state **out, char *err, size_t errlen)
@@ -471,6 +518,9 @@ void state_close(struct state *st)
 	if (!st)
 		return;
 	state_ckpt_stop(st);
+	for (size_t i = 0; i < st->n_interrupted; i++)
+		free(st->interrupted[i].job);
+	free(st->interrupted);
 	for (int i = 0; i < SS__COUNT; i++)
 		sqlite3_finalize(st->stmts[i]);
 	sqlite3_close(st->db);

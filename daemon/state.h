@@ -59,6 +59,17 @@ bool run_status_final(enum run_status s);
  * in err. */
 int state_open(const char *url, struct state **out, char *err, size_t errlen);
 void state_close(struct state *st);
+
+/* A run that state_open found still running (the process that owned it died during it:
+ * kill -9, crash, power loss) and marked interrupted. */
+struct state_interrupted {
+	int64_t id, nominal;
+	char *job; /* owned by the state */
+	enum run_trigger trigger;
+	bool dry_run;
+};
+/* Those runs, by id; *n of them. Owned by st, valid until state_close. */
+const struct state_interrupted *state_interrupted(const struct state *st, size_t *n);
 /* The message of the last failed call on st ("state PATH: what: cause"), for the calls
  * below that have no err buffer. Owned by st; valid until the next call. */
 const char *state_errmsg(const struct state *st);

@@ -40,6 +40,8 @@ struct state {
 	sqlite3_stmt *stmts[SS__COUNT];
 	char errmsg[512];        /* the last failure, for the calls that have no err buffer */
 	struct state_ckpt *ckpt; /* owned: the checkpoint thread, NULL when it could not start */
+	struct state_interrupted *interrupted; /* owned: what state_open marked interrupted */
+	size_t n_interrupted;
 };
 
 /* Starts checkpointing in a thread (state_ckpt.c); without one SQLite's automatic

@@ -657,16 +657,34 @@ static void test_meta(void **s)
 	assert_non_null(strstr(state_errmsg(f->st), "needs a key and a value"));
 }
 
-/* A run left running by a closed handle is interrupted on the next open; a late finish by
- * its real owner still lands. */
+/* A run left running by a closed handle is interrupted on the next open, which lists it
+ * (state_interrupted, by id); a late finish by its real owner still lands. */
 static void test_recovery(void **s)
 {
 	struct fx *f = *s;
 	int64_t id = begin(f, "r", 1, 1);
 	int64_t done = begin(f, "r", 2, 1);
+	int64_t manual = 0;
+	assert_int_equal(state_run_begin(f->st, "m", 7, 1, TRIG_MANUAL, true, 7005, &manual,
+	                                 f->err, sizeof f->err),
+	                 0);
 	finish(f, done, RUN_OK, 0);
+	size_t n = 99;
+	state_interrupted(f->st, &n);
+	assert_int_equal(n, 0); /* a fresh store had none */
 	state_close(f->st);
 	assert_int_equal(state_open(f->t.db, &f->st, f->err, sizeof f->err), 0);
+	const struct state_interrupted *ir = state_interrupted(f->st, &n);
+	assert_int_equal(n, 2);
+	assert_int_equal(ir[0].id, id);
+	assert_string_equal(ir[0].job, "r");
+	assert_int_equal(ir[0].nominal, 1);
+	assert_int_equal(ir[0].trigger, TRIG_SCHEDULE);
+	assert_false(ir[0].dry_run);
+	assert_int_equal(ir[1].id, manual);
+	assert_string_equal(ir[1].job, "m");
+	assert_int_equal(ir[1].trigger, TRIG_MANUAL);
+	assert_true(ir[1].dry_run);
 	struct state_run r;
 	assert_int_equal(state_run_get(f->st, id, &r), 0);
 	assert_int_equal(r.status, RUN_INTERRUPTED);
@@ -683,6 +701,12 @@ static void test_recovery(void **s)
 	assert_int_equal(state_run_get(f->st, id, &r), 0);
 	assert_int_equal(r.status, RUN_OK);
 	state_run_clear(&r);
+	/* The next open finds nothing left running. */
+	finish(f, manual, RUN_OK, 0);
+	state_close(f->st);
+	assert_int_equal(state_open(f->t.db, &f->st, f->err, sizeof f->err), 0);
+	state_interrupted(f->st, &n);
+	assert_int_equal(n, 0);
 }
 
 static void test_two_handles(void **s)
