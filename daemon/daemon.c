@@ -671,8 +671,8 @@ static void report_interrupted(struct daemon *d)
 		        job ? "" : "; the job is no longer configured");
 		if (job && !r->dry_run)
 			missed_notify(d, d->gen, job, run_status_name(RUN_INTERRUPTED),
-			              "the daemon stopped while the run was in progress", r->nominal,
-			              r->id);
+			              "the daemon stopped while the run was in progress",
+			              r->nominal, r->id);
 	}
 }
 
