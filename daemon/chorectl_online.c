@@ -173,6 +173,25 @@ static const char status_usage[] =
     "Prints the daemon's version, uptime, configuration generation, jobs and runs in\n"
     "flight, one 'name: value' line each.\n";
 
+/* The start of a verb on one run (cancel, logs): its options, the RUN argument, the
+ * session, and the route /v1/runs/ID`suffix` into path. -1 to go on (*id set, the session
+ * open), else the exit status. */
+static int run_verb(struct session *s, const struct chorectl_opts *o, int argc, char **argv,
+                    const char *verb, const char *usage, const char *suffix, long long *id,
+                    char *path, size_t len)
+{
+	const struct optspec spec = {.usage = usage, .min_args = 1, .max_args = 1};
+	int rc = parse_opts(s, argc, argv, &spec);
+	if (rc >= 0)
+		return rc;
+	if (!parse_run_id(verb, argv[optind], id))
+		return EX_USAGE;
+	if ((rc = open_session(s, o, verb)))
+		return rc;
+	snprintf(path, len, "/v1/runs/%lld%s", *id, suffix);
+	return -1;
+}
+
 int chorectl_status(const struct chorectl_opts *o, int argc, char **argv)
 {
 	struct session s = {0};
@@ -523,17 +542,12 @@ static const char cancel_usage[] =
 int chorectl_cancel(const struct chorectl_opts *o, int argc, char **argv)
 {
 	struct session s = {0};
-	const struct optspec spec = {.usage = cancel_usage, .min_args = 1, .max_args = 1};
-	int rc = parse_opts(&s, argc, argv, &spec);
+	long long id;
+	char path[64];
+	int rc =
+	    run_verb(&s, o, argc, argv, "cancel", cancel_usage, "/cancel", &id, path, sizeof path);
 	if (rc >= 0)
 		return rc;
-	long long id;
-	if (!parse_run_id("cancel", argv[optind], &id))
-		return EX_USAGE;
-	if ((rc = open_session(&s, o, "cancel")))
-		return rc;
-	char path[64];
-	snprintf(path, sizeof path, "/v1/runs/%lld/cancel", id);
 	struct json_object *body = NULL;
 	rc = call(&s, "POST", path, NULL, CALL_TIMEOUT_S, NULL, &body, false);
 	if (rc == 0 && s.json)
@@ -719,17 +733,11 @@ static void print_log(struct json_object *log)
 int chorectl_logs(const struct chorectl_opts *o, int argc, char **argv)
 {
 	struct session s = {0};
-	const struct optspec spec = {.usage = logs_usage, .min_args = 1, .max_args = 1};
-	int rc = parse_opts(&s, argc, argv, &spec);
+	long long id;
+	char path[64];
+	int rc = run_verb(&s, o, argc, argv, "logs", logs_usage, "", &id, path, sizeof path);
 	if (rc >= 0)
 		return rc;
-	long long id;
-	if (!parse_run_id("logs", argv[optind], &id))
-		return EX_USAGE;
-	if ((rc = open_session(&s, o, "logs")))
-		return rc;
-	char path[64];
-	snprintf(path, sizeof path, "/v1/runs/%lld", id);
 	struct json_object *body, *log = NULL;
 	rc = call(&s, "GET", path, NULL, CALL_TIMEOUT_S, NULL, &body, false);
 	if (rc == 0 && s.json) {
