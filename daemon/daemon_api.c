@@ -261,23 +261,12 @@ static struct json_object *api_health(void *data, bool *stopping)
 	return o;
 }
 
-/* The newest finished run and newest success of a job in the store (ended, ms; 0 = none).
- * Returns false on a store error, to try again at the next scrape. */
-static bool store_last(struct daemon *d, const char *job, int64_t *run_ms, int64_t *ok_ms)
+/* state_last_each's callback over the names it was given (metrics_seed keeps the newer of
+ * what it has and what it is given). */
+static void seed_one(void *ctx, size_t i, bool success, int64_t ended_ms)
 {
-	struct state_run r;
-	int64_t *out[2] = {run_ms, ok_ms};
-	for (int k = 0; k < 2; k++) {
-		*out[k] = 0;
-		int rc = state_last_run(d->st, job, k == 1, &r);
-		if (rc < 0)
-			return false;
-		if (rc == 0) {
-			*out[k] = r.ended_ms;
-			state_run_clear(&r);
-		}
-	}
-	return true;
+	const char *const *names = ctx;
+	metrics_seed(names[i], success ? 0 : ended_ms, success ? ended_ms : 0);
 }
 
 static char *api_metrics(void *data)
@@ -285,16 +274,24 @@ static char *api_metrics(void *data)
 	struct daemon *d = data;
 	size_t n = d->gen->cfg->n_jobs;
 	struct metrics_job *mj = xcalloc(n ? n : 1, sizeof *mj);
+	const char **unseeded = xcalloc(n ? n : 1, sizeof *unseeded);
+	size_t n_unseeded = 0;
 	for (size_t i = 0; i < n; i++) {
 		const struct jstate *js = &d->gen->jobs[i];
 		mj[i].name = js->job->name;
 		mj[i].next = js->next;
 		mj[i].running = js->running != NULL;
-		/* Once per job and daemon life: a restart keeps the last success. */
-		int64_t run_ms, ok_ms;
-		if (metrics_need_seed(mj[i].name) && store_last(d, mj[i].name, &run_ms, &ok_ms))
-			metrics_seed(mj[i].name, run_ms, ok_ms);
+		if (metrics_need_seed(mj[i].name))
+			unseeded[n_unseeded++] = mj[i].name;
 	}
+	/* Once per job and daemon life (a restart keeps the last success), the jobs not seen
+	 * yet in one read transaction, not one each. On a store error the next scrape tries
+	 * again. */
+	if (n_unseeded &&
+	    state_last_each(d->st, unseeded, n_unseeded, seed_one, (void *)unseeded) == 0)
+		for (size_t i = 0; i < n_unseeded; i++)
+			metrics_seed(unseeded[i], 0, 0); /* marks it seen; keeps what it has */
+	free(unseeded);
 	struct strbuf sb = STRBUF_INIT;
 	metrics_render(&sb, mj, n);
 	free(mj);

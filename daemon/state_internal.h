@@ -71,6 +71,8 @@ int state_failf(struct state *st, char *err, size_t errlen, const char *fmt, ...
 #define STATE_RUN_COLS                                                                             \
 	"id, job, nominal, attempt, \"trigger\", status, signal, dry_run, started_ms, "            \
 	"ended_ms, summary, counters"
+/* The index of ended_ms among them. */
+#define STATE_COL_ENDED_MS 9
 /* Fills *out from the current row of a statement selecting STATE_RUN_COLS. 0 or -1 (a
  * status or trigger this version does not know: reported with state_failf). */
 int state_read_run(struct state *st, sqlite3_stmt *s, struct state_run *out);

@@ -54,6 +54,27 @@ int state_last_run(struct state *st, const char *job, bool success_only, struct 
 	return one_run(st, s, out);
 }
 
+int state_last_each(struct state *st, const char *const *jobs, size_t n,
+                    void (*cb)(void *ctx, size_t i, bool success, int64_t ended_ms), void *ctx)
+{
+	if (state_tx_begin(st, false, NULL, 0) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		for (int k = 0; k < 2; k++) {
+			sqlite3_stmt *s = state_stmt(st, k ? SS_LAST_OK : SS_LAST_ANY);
+			if (!s)
+				return state_fail(st, "cannot read the last runs", NULL, 0);
+			sqlite3_bind_text(s, 1, jobs[i], -1, SQLITE_STATIC);
+			int rc = sqlite3_step(s);
+			if (rc == SQLITE_ROW)
+				cb(ctx, i, k == 1, sqlite3_column_int64(s, STATE_COL_ENDED_MS));
+			sqlite3_reset(s);
+			if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+				return state_fail(st, "cannot read the last runs", NULL, 0);
+		}
+	return state_tx_commit(st, NULL, 0);
+}
+
 ssize_t state_runs_list(struct state *st, const char *job, size_t limit, int64_t before_id,
                         struct state_run **out)
 {

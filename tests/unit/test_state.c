@@ -665,8 +665,8 @@ static void test_recovery(void **s)
 	int64_t id = begin(f, "r", 1, 1);
 	int64_t done = begin(f, "r", 2, 1);
 	int64_t manual = 0;
-	assert_int_equal(state_run_begin(f->st, "m", 7, 1, TRIG_MANUAL, true, 7005, &manual,
-	                                 f->err, sizeof f->err),
+	assert_int_equal(state_run_begin(f->st, "m", 7, 1, TRIG_MANUAL, true, 7005, &manual, f->err,
+	                                 sizeof f->err),
 	                 0);
 	finish(f, done, RUN_OK, 0);
 	size_t n = 99;
@@ -707,6 +707,51 @@ static void test_recovery(void **s)
 	assert_int_equal(state_open(f->t.db, &f->st, f->err, sizeof f->err), 0);
 	state_interrupted(f->st, &n);
 	assert_int_equal(n, 0);
+}
+
+struct last_seen {
+	const char *const *jobs;
+	char text[256];
+};
+
+static void note_last(void *ctx, size_t i, bool success, int64_t ended_ms)
+{
+	struct last_seen *l = ctx;
+	size_t n = strlen(l->text);
+	snprintf(l->text + n, sizeof l->text - n, "%s%s:%s:%lld", n ? " " : "", l->jobs[i],
+	         success ? "ok" : "any", (long long)ended_ms);
+}
+
+/* state_last_each: per job asked, the newest finished run and the newest success, as
+ * state_last_run gives them one job at a time; running runs and unknown jobs give nothing. */
+static void test_last_each(void **s)
+{
+	struct fx *f = *s;
+	static const char *const jobs[] = {"a", "b", "c", "d", "nope"};
+	struct last_seen l = {jobs, ""};
+	assert_int_equal(state_last_each(f->st, jobs, 5, note_last, &l), 0);
+	assert_string_equal(l.text, "");
+	int64_t a1 = begin(f, "a", 10, 1), a2 = begin(f, "a", 20, 1), a3 = begin(f, "a", 30, 1);
+	int64_t b1 = begin(f, "b", 10, 1);
+	begin(f, "c", 10, 1); /* still running */
+	int64_t d1 = begin(f, "d", 10, 1);
+	assert_int_equal(state_run_finish(f->st, a1, RUN_OK, 0, NULL, NULL, NULL, 0, NULL, 0, 1001,
+	                                  0, f->err, sizeof f->err),
+	                 0);
+	assert_int_equal(state_run_finish(f->st, a2, RUN_PARTIAL, 0, NULL, NULL, NULL, 0, NULL, 0,
+	                                  1002, 0, f->err, sizeof f->err),
+	                 0);
+	assert_int_equal(state_run_finish(f->st, a3, RUN_FAILED, 0, NULL, NULL, NULL, 0, NULL, 0,
+	                                  1003, 0, f->err, sizeof f->err),
+	                 0);
+	assert_int_equal(state_run_finish(f->st, b1, RUN_CRASHED, 11, NULL, NULL, NULL, 0, NULL, 0,
+	                                  2001, 0, f->err, sizeof f->err),
+	                 0);
+	assert_int_equal(state_run_finish(f->st, d1, RUN_OK, 0, NULL, NULL, NULL, 0, NULL, 0, 4001,
+	                                  0, f->err, sizeof f->err),
+	                 0);
+	assert_int_equal(state_last_each(f->st, jobs, 5, note_last, &l), 0);
+	assert_string_equal(l.text, "a:any:1003 a:ok:1002 b:any:2001 d:any:4001 d:ok:4001");
 }
 
 static void test_two_handles(void **s)
@@ -776,6 +821,7 @@ int main(void)
 	    cmocka_unit_test(test_run_json),
 	    cmocka_unit_test_setup_teardown(test_meta, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_recovery, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_last_each, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_two_handles, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_checkpoints_while_open, setup, teardown),
 	};
