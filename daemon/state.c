@@ -471,8 +471,9 @@ static int schema_and_recover(struct state *st, char *err, size_t errlen)
 	if (rc != SQLITE_DONE)
 		return state_fail(st, "cannot mark interrupted runs", err, errlen);
 	sqlite3_reset(s);
-	/* RETURNING gives no order. */
-	qsort(st->interrupted, st->n_interrupted, sizeof *st->interrupted, by_id);
+	/* RETURNING gives no order. (qsort must not see the NULL of an empty list.) */
+	if (st->n_interrupted > 1)
+		qsort(st->interrupted, st->n_interrupted, sizeof *st->interrupted, by_id);
 	return state_tx_commit(st, err, errlen);
 }
 

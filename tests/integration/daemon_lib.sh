@@ -6,7 +6,11 @@
 : "${top_builddir:?run through make check (top_builddir is not set)}"
 tmp=$(mktemp -d)
 dpid=
+# Helpers a test starts in the background (listeners, fakes): ended on any exit, since one
+# left running holds the test's stdout open and the harness would wait for it forever.
+bg_pids=
 cleanup() {
+	for p in $bg_pids; do kill "$p" 2>/dev/null; done
 	if [ -n "$dpid" ]; then
 		kill -9 "$dpid" 2>/dev/null
 		wait "$dpid" 2>/dev/null

@@ -24,6 +24,7 @@ while True:
     out.write(s.recv(4096).decode().replace("\n", "|") + "\n"); out.flush()
 ' "$1" "$2" &
 	lpid=$!
+	bg_pids="$bg_pids $lpid"
 	# python3 starts slowly on a loaded machine: never start chored before it listens.
 	wait_until 30 grep -q listening "$2" || { diag "the notify listener did not start"; exit 1; }
 }
